@@ -1,0 +1,133 @@
+"""Shared fixtures: an app per database backend (real PostgreSQL and SQLite), clients, factories.
+
+Backends come from RELAYDESK_TEST_BACKENDS (default "postgresql,sqlite"). PostgreSQL is the
+server at TEST_POSTGRES_URL (default postgresql+psycopg2://postgres@127.0.0.1:5432/postgres);
+each test session creates its own database there and drops it at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.factories import Factory
+
+BACKENDS = [b.strip() for b in os.environ.get("RELAYDESK_TEST_BACKENDS",
+                                              "postgresql,sqlite").split(",") if b.strip()]
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL",
+                              "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def _create_pg_database() -> tuple[str, str]:
+    name = f"relaydesk_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return name, make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_pg_database(name: str) -> None:
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def build_app(database_url: str, data_dir: Path, **extra: object) -> Flask:
+    """A migrated app on ``database_url`` (the same path ``relaydesk db upgrade`` takes)."""
+    from webapp import create_app
+    from webapp.cli import upgrade_database
+
+    overrides = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "DATA_DIR": str(data_dir),
+        "ATTACHMENT_DIR": str(data_dir / "attachments"),
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+        "SECRET_KEY": "test-secret-key-of-at-least-32-bytes!",
+        "LOG_LEVEL": "WARNING",
+        "SEED_DEMO": False,
+    }
+    overrides.update(extra)
+    app = create_app(overrides)
+    upgrade_database(app)
+    return app
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    backend = request.param
+    data_dir = tmp_path_factory.mktemp(f"data-{backend}")
+    pg_name = None
+    if backend == "postgresql":
+        pg_name, url = _create_pg_database()
+    elif backend == "sqlite":
+        url = f"sqlite:///{data_dir / 'relaydesk.db'}"
+    else:
+        raise pytest.UsageError(f"unknown backend {backend!r} in RELAYDESK_TEST_BACKENDS")
+    application = build_app(url, data_dir)
+    application.config["TEST_BACKEND"] = backend
+    yield application
+    from webapp.extensions import db
+
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if pg_name:
+        _drop_pg_database(pg_name)
+
+
+KEEP_TABLES = {"ab_role", "ab_permission", "ab_view_menu", "ab_permission_view",
+               "ab_permission_view_role", "item_type", "status", "custom_field",
+               "alembic_version"}
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test starts with only roles and the default workflows."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    application: Flask = request.getfixturevalue("app")
+    from webapp.extensions import db
+    from webapp.models import Model
+    from webapp.seed import ensure_workflows
+
+    with application.app_context():
+        db.session.rollback()
+        tables = [t for t in reversed(Model.metadata.sorted_tables) if t.name not in KEEP_TABLES]
+        if application.config["TEST_BACKEND"] == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            db.session.execute(text("DELETE FROM custom_field"))
+            db.session.execute(text("DELETE FROM status"))
+            db.session.execute(text("DELETE FROM item_type"))
+        else:
+            for table in tables + [Model.metadata.tables[n] for n in
+                                   ("custom_field", "status", "item_type")]:
+                db.session.execute(table.delete())
+        db.session.commit()
+        ensure_workflows(db.session)
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make(app: Flask) -> Iterator[Factory]:
+    """Builds rows directly (users with roles and teams, projects, items …)."""
+    with app.app_context():
+        yield Factory(app)

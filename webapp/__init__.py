@@ -1,0 +1,65 @@
+"""Relaydesk web application: the app factory."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+from flask_appbuilder import AppBuilder
+
+from webapp import config
+from webapp.extensions import db, migrate
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then the environment, then ``overrides``."""
+    app = Flask(__name__)
+    app.config.update(config.fixed())
+    app.config.update(config.load())
+    if overrides:
+        app.config.update(overrides)
+    _derive(app)
+
+    from webapp.logging import configure_logging
+
+    configure_logging(app.config["LOG_LEVEL"])
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+
+    from webapp.commands import rules as _rules  # noqa: F401  (registers write rules)
+    from webapp.security import RelaydeskSecurityManager
+
+    with app.app_context():
+        appbuilder = AppBuilder(security_manager_class=RelaydeskSecurityManager)
+        appbuilder.init_app(app, db.session)
+        from webapp.api import register_apis
+        from webapp.views import register_views
+
+        register_views(appbuilder)
+        register_apis(appbuilder)
+
+    from webapp.health import health_bp
+
+    app.register_blueprint(health_bp)
+    return app
+
+
+def _derive(app: Flask) -> None:
+    """Settings computed from others."""
+    from datetime import timedelta
+
+    app.config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(minutes=app.config["JWT_ACCESS_TOKEN_MINUTES"])
+    app.config["MAX_CONTENT_LENGTH"] = app.config["ATTACHMENT_MAX_BYTES"] + 1024 * 1024
+    app.config.setdefault("FAB_ROLES", _roles())
+    sqlite = config.sqlite_path(app.config["SQLALCHEMY_DATABASE_URI"])
+    if sqlite is not None:
+        sqlite.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _roles() -> dict[str, list[list[str]]]:
+    from webapp.security.roles import builtin_roles
+
+    return builtin_roles()

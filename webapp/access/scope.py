@@ -1,0 +1,161 @@
+"""Row-level visibility.
+
+Admin sees everything. Agents and Read-only users see the projects of the teams they belong
+to plus projects granted to them personally, and everything inside those projects.
+Collaborators see only items they created or are assigned to (directly or through a team).
+Models without a rule here (portfolios, organizations, customers, item types, …) are visible
+to all staff; a user without a staff role sees no scoped rows at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, g
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from webapp.models import (
+    Attachment,
+    Folder,
+    Item,
+    Message,
+    Project,
+    ProjectGrant,
+    Timesheet,
+)
+from webapp.models.items import item_assignee_team, item_assignee_user
+from webapp.models.projects import project_team
+from webapp.models.teams import team_member
+
+ROLE_ADMIN = "Admin"
+ROLE_AGENT = "Agent"
+ROLE_COLLABORATOR = "Collaborator"
+ROLE_READ_ONLY = "Read-only"
+STAFF_ROLES = frozenset({ROLE_ADMIN, ROLE_AGENT, ROLE_COLLABORATOR, ROLE_READ_ONLY})
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The user a query is made for, reduced to what visibility needs."""
+
+    user_id: int | None
+    roles: frozenset[str]
+
+    @property
+    def is_admin(self) -> bool:
+        return ROLE_ADMIN in self.roles
+
+    @property
+    def sees_team_projects(self) -> bool:
+        return bool(self.roles & {ROLE_AGENT, ROLE_READ_ONLY})
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles & STAFF_ROLES)
+
+    @classmethod
+    def for_user(cls, user: Any) -> Viewer:
+        if user is None or not getattr(user, "id", None):
+            return cls(None, frozenset())
+        return cls(user.id, frozenset(role.name for role in user.roles))
+
+
+ANONYMOUS = Viewer(None, frozenset())
+
+
+def current_viewer() -> Viewer:
+    """The viewer of the current request (browser session, JWT or API key)."""
+    viewer = g.get("relaydesk_viewer")
+    if viewer is not None:
+        return viewer
+    user = current_app.appbuilder.sm.current_user
+    viewer = Viewer.for_user(user) if user is not None else ANONYMOUS
+    if viewer.user_id is not None:
+        g.relaydesk_viewer = viewer
+    return viewer
+
+
+def _team_ids(viewer: Viewer) -> Select[Any]:
+    return select(team_member.c.team_id).where(team_member.c.user_id == viewer.user_id)
+
+
+def member_project_ids(viewer: Viewer) -> Select[Any]:
+    """Ids of projects the viewer's teams belong to, or granted to the viewer."""
+    by_team = select(project_team.c.project_id).where(project_team.c.team_id.in_(_team_ids(viewer)))
+    granted = select(ProjectGrant.project_id).where(ProjectGrant.user_id == viewer.user_id)
+    return by_team.union(granted)
+
+
+def _project_rule(viewer: Viewer) -> ColumnElement[bool]:
+    if viewer.is_staff:
+        return Project.id.in_(member_project_ids(viewer))
+    return false()
+
+
+def _item_rule(viewer: Viewer) -> ColumnElement[bool]:
+    if viewer.sees_team_projects:
+        return Item.project_id.in_(member_project_ids(viewer))
+    if ROLE_COLLABORATOR in viewer.roles:
+        assigned = select(item_assignee_user.c.item_id).where(
+            item_assignee_user.c.user_id == viewer.user_id
+        )
+        team_assigned = select(item_assignee_team.c.item_id).where(
+            item_assignee_team.c.team_id.in_(_team_ids(viewer))
+        )
+        return or_(
+            Item.created_by_id == viewer.user_id,
+            Item.id.in_(assigned),
+            Item.id.in_(team_assigned),
+        )
+    return false()
+
+
+def _visible_item_ids(viewer: Viewer) -> Select[Any]:
+    return select(Item.id).where(_item_rule(viewer))
+
+
+RULES: dict[type, Callable[[Viewer], ColumnElement[bool]]] = {
+    Project: _project_rule,
+    Folder: lambda v: Folder.project_id.in_(select(Project.id).where(_project_rule(v))),
+    ProjectGrant: lambda v: ProjectGrant.project_id.in_(
+        select(Project.id).where(_project_rule(v))
+    ),
+    Item: _item_rule,
+    Message: lambda v: Message.item_id.in_(_visible_item_ids(v)),
+    Attachment: lambda v: Attachment.item_id.in_(_visible_item_ids(v)),
+    Timesheet: lambda v: Timesheet.item_id.in_(_visible_item_ids(v)),
+}
+
+
+def is_scoped(model: type) -> bool:
+    return model in RULES
+
+
+def visibility_clause(model: type, viewer: Viewer) -> ColumnElement[bool]:
+    """The WHERE clause that limits ``model`` to the rows ``viewer`` may see."""
+    if viewer.is_admin:
+        return true()
+    rule = RULES.get(model)
+    if rule is None:
+        return true() if viewer.is_staff else false()
+    return rule(viewer)
+
+
+def visible_query(model: type, viewer: Viewer) -> Select[Any]:
+    return select(model).where(visibility_clause(model, viewer))
+
+
+def is_visible(session: Session, obj: Any, viewer: Viewer) -> bool:
+    """Per-record check paired with the list rule (same clause, one row)."""
+    model = type(obj)
+    if viewer.is_admin:
+        return True
+    if model not in RULES:
+        return viewer.is_staff
+    found = session.execute(
+        select(model.id).where(model.id == obj.id, visibility_clause(model, viewer))
+    ).first()
+    return found is not None

@@ -1,0 +1,23 @@
+"""REST APIs under /api/v1/<resource>/."""
+
+from __future__ import annotations
+
+from flask_appbuilder import AppBuilder
+
+from webapp.api.conversation import AttachmentApi, MessageApi
+from webapp.api.items import TaskApi, TicketApi
+from webapp.api.people import CustomerApi, OrganizationApi, OrganizationDomainApi, TeamApi
+from webapp.api.projects import FolderApi, PortfolioApi, ProjectApi, ProjectGrantApi
+from webapp.api.timesheets import TimesheetApi
+from webapp.api.workflow import CustomFieldApi, ItemTypeApi, StatusApi
+
+APIS = (
+    PortfolioApi, ProjectApi, FolderApi, ProjectGrantApi, TicketApi, TaskApi, ItemTypeApi,
+    StatusApi, CustomFieldApi, OrganizationApi, OrganizationDomainApi, CustomerApi, TeamApi,
+    MessageApi, AttachmentApi, TimesheetApi,
+)
+
+
+def register_apis(appbuilder: AppBuilder) -> None:
+    for api in APIS:
+        appbuilder.add_api(api)

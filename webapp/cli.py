@@ -1,0 +1,146 @@
+"""The ``relaydesk`` command."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from flask import Flask
+
+from webapp.access.scope import ROLE_ADMIN
+
+
+def _app() -> Flask:
+    from webapp import create_app
+
+    try:
+        return create_app()
+    except ValueError as exc:  # a bad environment variable
+        raise click.ClickException(str(exc)) from exc
+
+
+@contextmanager
+def click_progress(length: int, label: str) -> Iterator[Any]:
+    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def upgrade_database(app: Flask) -> None:
+    """Apply migrations, then make sure roles and default workflows exist."""
+    from flask_migrate import upgrade
+
+    from webapp.extensions import db
+    from webapp.seed import ensure_roles, ensure_workflows
+
+    with app.app_context():
+        upgrade()
+        ensure_roles()
+        ensure_workflows(db.session)
+
+
+@click.group()
+def main() -> None:
+    """Relaydesk: helpdesk, projects and integration hub."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations (creates the database on first use)."""
+    app = _app()
+    upgrade_database(app)
+    click.echo(f"database is up to date: {_safe_url(app)}")
+
+
+@main.command("create-admin")
+@click.option("--username", required=True)
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+def create_admin(username: str, email: str, password: str) -> None:
+    """Create an Admin user."""
+    app = _app()
+    upgrade_database(app)
+    with app.app_context():
+        sm = app.appbuilder.sm
+        if sm.find_user(username=username) is not None:
+            raise click.ClickException(f"a user named {username!r} exists already")
+        if sm.find_user(email=email) is not None:
+            raise click.ClickException(f"a user with e-mail {email!r} exists already")
+        if not sm.add_user(username, username, "Admin", email, sm.find_role(ROLE_ADMIN),
+                           password=password):
+            raise click.ClickException("could not create the user (see the log above)")
+    click.echo(f"admin {username!r} created")
+
+
+@main.command("seed-demo")
+def seed_demo_cmd() -> None:
+    """Load demo teams, users, projects, tickets and tasks."""
+    from webapp.extensions import db as database
+    from webapp.seed import is_empty, seed_demo
+
+    app = _app()
+    upgrade_database(app)
+    with app.app_context():
+        if not is_empty(database.session):
+            raise click.ClickException("the database has projects already; demo data is for "
+                                       "an empty database")
+        counts = seed_demo(database.session, progress=click_progress)
+    click.echo("demo data: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    click.echo("demo users alice/bob (Agent), carol (Collaborator), viewer (Read-only); "
+               "password: demo")
+
+
+@main.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def run(host: str, port: int) -> None:
+    """Serve the app (development server); sets up the database on first start."""
+    from webapp.extensions import db as database
+    from webapp.seed import create_user, is_empty, seed_demo
+
+    app = _app()
+    upgrade_database(app)
+    cfg = app.config
+    with app.app_context():
+        if app.appbuilder.sm.find_user(username=cfg["ADMIN_USERNAME"]) is None:
+            create_user(cfg["ADMIN_USERNAME"], cfg["ADMIN_EMAIL"], cfg["ADMIN_PASSWORD"],
+                        ROLE_ADMIN)
+        if cfg["SEED_DEMO"] and is_empty(database.session):
+            seed_demo(database.session, progress=click_progress)
+    click.echo(f"Relaydesk is running at http://{host}:{port}/")
+    click.echo(f"Sign in as {cfg['ADMIN_USERNAME']} / {cfg['ADMIN_PASSWORD']}")
+    click.echo(f"API docs: http://{host}:{port}/swagger/v1")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@main.command("worker")
+def worker() -> None:
+    """RQ worker on the hub queues (arrives with the event engine)."""
+    raise click.ClickException("the worker comes with the event engine; nothing to run yet")
+
+
+@main.command("config")
+def config_table() -> None:
+    """Print every environment variable the app reads, with its default."""
+    from webapp.config import markdown_table
+
+    click.echo(markdown_table())
+
+
+def _safe_url(app: Flask) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

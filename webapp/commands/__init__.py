@@ -1,0 +1,1 @@
+"""Writes that carry rules: validation, permission of every referenced id, one transaction."""

@@ -1,0 +1,123 @@
+"""Configuration: one table of settings, read from the environment when the app is created.
+
+Every setting the product reads is declared in ``SETTINGS``; the README's configuration table
+is printed from it (``relaydesk config``), so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+def _bool(value: str) -> bool:
+    if value.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.strip().lower() in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected a boolean (true/false), got {value!r}")
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    key: str
+    default: Any
+    parse: Callable[[str], Any]
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("RELAYDESK_DATA_DIR", "DATA_DIR", "./var", str,
+            "Folder for the SQLite file, attachments and other local state."),
+    Setting("DATABASE_URL", "SQLALCHEMY_DATABASE_URI", "sqlite:///<DATA_DIR>/relaydesk.db", str,
+            "SQLAlchemy URL; e.g. postgresql+psycopg2://postgres@127.0.0.1:5432/relaydesk."),
+    Setting("REDIS_URL", "REDIS_URL", "", str,
+            "Redis for RQ workers; empty means the in-process job runner."),
+    Setting("SECRET_KEY", "SECRET_KEY", "dev-insecure-change-me-in-production-please", str,
+            "Flask/JWT signing key. Set it in production."),
+    Setting("ATTACHMENT_DIR", "ATTACHMENT_DIR", "<DATA_DIR>/attachments", str,
+            "Where uploaded attachment files are stored."),
+    Setting("ATTACHMENT_MAX_BYTES", "ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, int,
+            "Largest accepted attachment, in bytes."),
+    Setting("RELAYDESK_ADMIN_USERNAME", "ADMIN_USERNAME", "admin", str,
+            "Admin created on first start of `relaydesk run`."),
+    Setting("RELAYDESK_ADMIN_PASSWORD", "ADMIN_PASSWORD", "admin", str,
+            "Password of that admin (printed at start-up)."),
+    Setting("RELAYDESK_ADMIN_EMAIL", "ADMIN_EMAIL", "admin@example.com", str,
+            "E-mail of that admin."),
+    Setting("RELAYDESK_SEED_DEMO", "SEED_DEMO", True, _bool,
+            "`relaydesk run` seeds demo data into an empty database."),
+    Setting("JWT_ACCESS_TOKEN_MINUTES", "JWT_ACCESS_TOKEN_MINUTES", 60, int,
+            "Lifetime of an API access token."),
+    Setting("API_MAX_PAGE_SIZE", "FAB_API_MAX_PAGE_SIZE", 100, int,
+            "Largest page a list API returns."),
+    Setting("LOG_LEVEL", "LOG_LEVEL", "INFO", str, "Log level (structured JSON lines)."),
+)
+
+
+def _expand(value: Any, data_dir: str) -> Any:
+    if isinstance(value, str) and "<DATA_DIR>" in value:
+        return value.replace("<DATA_DIR>", data_dir)
+    return value
+
+
+def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Return the app's config: defaults, overridden by the environment."""
+    environ = os.environ if environ is None else environ
+    data_dir = os.path.abspath(environ.get("RELAYDESK_DATA_DIR", "var"))
+    config: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.env)
+        if raw is None:
+            config[setting.key] = _expand(setting.default, data_dir)
+            continue
+        try:
+            config[setting.key] = setting.parse(raw)
+        except ValueError as exc:
+            raise ValueError(f"environment variable {setting.env}: {exc}") from exc
+    config["DATA_DIR"] = data_dir
+    return config
+
+
+def fixed() -> dict[str, Any]:
+    """Settings that are not meant to be changed by deployment."""
+    return {
+        "APP_NAME": "Relaydesk",
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        "AUTH_TYPE": 1,  # flask_appbuilder.const.AUTH_DB
+        "AUTH_ROLE_ADMIN": "Admin",
+        "AUTH_ROLE_PUBLIC": "Public",
+        # FAB's role/permission admin APIs fail to build with marshmallow-sqlalchemy 1.6;
+        # the login API (/api/v1/security/login) is registered regardless.
+        "FAB_ADD_SECURITY_API": False,
+        "FAB_API_SWAGGER_UI": True,
+        # Tables come from Alembic migrations (`relaydesk db upgrade`), not from FAB.
+        "FAB_CREATE_DB": False,
+        # Roles are built in (FAB_ROLES), so no permission rows need writing at start-up.
+        "FAB_UPDATE_PERMS": False,
+        "WTF_CSRF_ENABLED": True,
+        "LANGUAGES": {
+            "en": {"flag": "gb", "name": "English"},
+            "pt": {"flag": "br", "name": "Português"},
+            "es": {"flag": "es", "name": "Español"},
+        },
+    }
+
+
+def markdown_table() -> str:
+    """The README's configuration table."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for s in SETTINGS:
+        rows.append(f"| `{s.env}` | `{s.default}` | {s.help} |")
+    return "\n".join(rows)
+
+
+def sqlite_path(uri: str) -> Path | None:
+    """The file behind a sqlite URI, if it is one."""
+    if uri.startswith("sqlite:///"):
+        return Path(uri[len("sqlite:///"):])
+    return None

@@ -1,0 +1,1 @@
+"""Handling of user-supplied content (HTML, files)."""

@@ -1,0 +1,26 @@
+"""The data model: the floor everything stands on. Imports no views, hub or triggers."""
+
+from flask_appbuilder.security.sqla.models import Role, User
+
+from webapp.models.base import Model, TimestampMixin, utcnow
+from webapp.models.conversation import Attachment, Message
+from webapp.models.items import Item
+from webapp.models.people import Customer, Organization, OrganizationDomain
+from webapp.models.projects import Folder, Portfolio, Project, ProjectGrant
+from webapp.models.teams import Team
+from webapp.models.timesheets import Timesheet
+from webapp.models.workflow import (
+    CustomField,
+    FieldType,
+    ItemKind,
+    ItemType,
+    Status,
+    StatusCategory,
+)
+
+__all__ = [
+    "Attachment", "Customer", "CustomField", "FieldType", "Folder", "Item", "ItemKind",
+    "ItemType", "Message", "Model", "Organization", "OrganizationDomain", "Portfolio",
+    "Project", "ProjectGrant", "Role", "Status", "StatusCategory", "Team", "TimestampMixin",
+    "Timesheet", "User", "utcnow",
+]

@@ -1,0 +1,28 @@
+"""Permission resources: each screen and its REST API share one name and read/write rights."""
+
+from __future__ import annotations
+
+# Work that agents do day to day; configuration that only admins change.
+WORK_RESOURCES = (
+    "Ticket", "Task", "Message", "Attachment", "Timesheet", "Project", "Folder",
+    "Customer", "Organization",
+)
+CONFIG_RESOURCES = (
+    "Portfolio", "ProjectGrant", "Team", "ItemType", "Status", "CustomField",
+    "OrganizationDomain",
+)
+# What a collaborator works on (own and assigned items only).
+COLLABORATOR_RESOURCES = ("Ticket", "Task", "Message", "Attachment", "Timesheet")
+
+# Maps FAB's method names to one read and one write right per resource (as Superset does).
+METHOD_PERMISSIONS = {
+    "get": "read", "get_list": "read", "info": "read", "list": "read", "show": "read",
+    "download": "read", "api_read": "read", "api_get": "read", "conversation": "read",
+    "post": "write", "put": "write", "delete": "write", "add": "write", "edit": "write",
+    "upload": "write", "reply": "write", "convert_to_task": "write", "duplicate": "write",
+    "api_create": "write", "api_update": "write", "api_delete": "write",
+}
+
+
+def resource_pattern(names: tuple[str, ...]) -> str:
+    return "^(" + "|".join(names) + ")$"

@@ -1,0 +1,12 @@
+"""Base class of every generated screen: the same scoped interface and rights as the API."""
+
+from __future__ import annotations
+
+from flask_appbuilder import ModelView
+
+from webapp.security.resources import METHOD_PERMISSIONS
+
+
+class ScopedModelView(ModelView):
+    method_permission_name = METHOD_PERMISSIONS
+    page_size = 25
