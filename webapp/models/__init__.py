@@ -2,11 +2,22 @@
 
 from flask_appbuilder.security.sqla.models import Role, User
 
+from webapp.models.automation import Delivery, DeliveryStatus, Recipe, RecipeAction
 from webapp.models.base import Model, TimestampMixin, utcnow
 from webapp.models.conversation import Attachment, Message
+from webapp.models.events import Event
 from webapp.models.items import Item
 from webapp.models.people import Customer, Organization, OrganizationDomain
 from webapp.models.projects import Folder, Portfolio, Project, ProjectGrant
+from webapp.models.sla import (
+    BusinessCalendar,
+    Holiday,
+    IdleRule,
+    ItemSla,
+    SlaPolicy,
+    SlaTarget,
+    TimerFiring,
+)
 from webapp.models.teams import Team
 from webapp.models.timesheets import Timesheet
 from webapp.models.workflow import (
@@ -19,6 +30,8 @@ from webapp.models.workflow import (
 )
 
 __all__ = [
+    "BusinessCalendar", "Delivery", "DeliveryStatus", "Event", "Holiday", "IdleRule",
+    "ItemSla", "Recipe", "RecipeAction", "SlaPolicy", "SlaTarget", "TimerFiring",
     "Attachment", "Customer", "CustomField", "FieldType", "Folder", "Item", "ItemKind",
     "ItemType", "Message", "Model", "Organization", "OrganizationDomain", "Portfolio",
     "Project", "ProjectGrant", "Role", "Status", "StatusCategory", "Team", "TimestampMixin",

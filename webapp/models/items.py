@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.models.base import Model, TimestampMixin
+from webapp.models.base import Model, TimestampMixin, utcnow
 from webapp.models.people import Customer
 from webapp.models.projects import Folder, Project
 from webapp.models.teams import Team
@@ -78,6 +78,9 @@ class Item(TimestampMixin, Model):
         ForeignKey("ab_user.id", ondelete="SET NULL"), index=True
     )
     due_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # When the item entered its current status (idle timers measure from here).
+    status_changed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow,
+                                                           nullable=False)
     custom_values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
 
     # Planning (tasks)
