@@ -57,6 +57,9 @@ def build_app(database_url: str, data_dir: Path, **extra: object) -> Flask:
         "SECRET_KEY": "test-secret-key-of-at-least-32-bytes!",
         "LOG_LEVEL": "WARNING",
         "SEED_DEMO": False,
+        # Tests that exercise the hub start real workers; the rest must not run it.
+        "HUB_INPROCESS_RUNNER": False,
+        "REDIS_URL": "",
     }
     overrides.update(extra)
     app = create_app(overrides)
@@ -101,6 +104,7 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     application: Flask = request.getfixturevalue("app")
     from webapp.extensions import db
     from webapp.models import Model
+    from webapp.automation_defaults import ensure_automation_user, ensure_default_recipes
     from webapp.seed import ensure_workflows
 
     with application.app_context():
@@ -118,6 +122,8 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
                 db.session.execute(table.delete())
         db.session.commit()
         ensure_workflows(db.session)
+        ensure_automation_user(application.appbuilder.sm, db.session)
+        ensure_default_recipes(db.session)
         db.session.remove()
 
 

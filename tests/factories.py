@@ -111,3 +111,137 @@ class ApiClient:
 
     def delete(self, url: str, **kw: Any) -> Any:
         return self.client.delete(url, headers=self.headers, **kw)
+
+
+# --- Helpers for the access and attachment tests (permission matrix, write holes, uploads) ---
+
+def folder(make: Factory, project: Project, name: str | None = None) -> Any:
+    from webapp.models import Folder
+
+    row = Folder(project_id=project.id, name=name or f"Folder {next(_seq)}")
+    make.session.add(row)
+    make.session.commit()
+    return row
+
+
+def message(make: Factory, item: Item, author: User, body: str = "<p>Hello</p>",
+            is_public: bool = True) -> Any:
+    from webapp.models import Message
+
+    row = Message(item_id=item.id, author_user_id=author.id, body_html=body, is_public=is_public)
+    make.session.add(row)
+    make.session.commit()
+    return row
+
+
+def timesheet(make: Factory, item: Item, user: User, hours: str = "1.5", **kw: Any) -> Any:
+    import datetime as dt
+    from decimal import Decimal
+
+    from webapp.models import Timesheet
+
+    row = Timesheet(item_id=item.id, user_id=user.id, hours=Decimal(hours),
+                    work_date=kw.pop("work_date", dt.date(2024, 5, 6)), **kw)
+    make.session.add(row)
+    make.session.commit()
+    return row
+
+
+def upload(api: ApiClient, item_id: int | str | None, content: bytes | None,
+           filename: str = "file.bin", **form: Any) -> Any:
+    """POST /api/v1/attachment/ as multipart (file, item_id, optional message_id …)."""
+    import io
+
+    data: dict[str, Any] = {k: str(v) for k, v in form.items()}
+    if item_id is not None:
+        data["item_id"] = str(item_id)
+    if content is not None:
+        data["file"] = (io.BytesIO(content), filename)
+    return api.post("/api/v1/attachment/", data=data, content_type="multipart/form-data")
+
+
+def stored_files(app: Flask) -> set[str]:
+    """Every file (relative path) under ATTACHMENT_DIR, partial uploads included."""
+    from pathlib import Path
+
+    root = Path(app.config["ATTACHMENT_DIR"])
+    if not root.exists():
+        return set()
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+
+
+class IsolatedBrowser:
+    """A browser session (cookies) logged in through the /login/ form (CSRF is off in tests);
+    like ``IsolatedApiClient``, every request runs in an app context of its own."""
+
+    def __init__(self, app: Flask, username: str, password: str = PASSWORD) -> None:
+        self.app = app
+        self.client = app.test_client()
+        response = self.post("/login/", data={"username": username, "password": password})
+        assert response.status_code == 302, response.status_code
+        assert "/login" not in response.headers.get("Location", ""), "login was refused"
+
+    def get(self, url: str, **kw: Any) -> Any:
+        with self.app.app_context():
+            return self.client.get(url, **kw)
+
+    def post(self, url: str, **kw: Any) -> Any:
+        with self.app.app_context():
+            return self.client.post(url, **kw)
+
+
+_FAST_HASH: list[str] = []
+
+
+def quick_user(make: Factory, role: str, teams: list[Team] | None = None,
+               name: str | None = None) -> User:
+    """Like ``Factory.user`` but with a cheap password hash (PASSWORD), for tests with many
+    users: scrypt costs ~0.1 s per user and per login."""
+    from werkzeug.security import generate_password_hash
+
+    if not _FAST_HASH:
+        _FAST_HASH.append(generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"))
+    sm = make.app.appbuilder.sm
+    username = name or f"{role.lower().replace('-', '')}{next(_seq)}"
+    user = sm.add_user(username, username, role, f"{username}@staff.example",
+                       sm.find_role(role), hashed_password=_FAST_HASH[0])
+    assert user, f"could not create user {username}"
+    for team in teams or []:
+        team.members.append(user)
+    make.session.commit()
+    return user
+
+
+# --- API / command test helpers (test_crud, test_custom_values, test_duplicate_project,
+# --- test_convert_item) ------------------------------------------------------------------
+
+
+class IsolatedApiClient(ApiClient):
+    """An ``ApiClient`` whose every request runs in an app context of its own.
+
+    The ``make`` fixture keeps one app context open for the whole test, and Flask reuses it for
+    the test client's requests, so ``g`` (where the request's viewer and Flask-Login's user are
+    cached) and the database session would carry over from one request, and one user, to the
+    next. Production gives every request a fresh context; so does this client. Rows read
+    through ``make.session`` afterwards need ``make.session.expire_all()`` to see the changes.
+    """
+
+    def __init__(self, client: FlaskClient, username: str, password: str = PASSWORD) -> None:
+        with client.application.app_context():
+            super().__init__(client, username, password)
+
+    def get(self, url: str, **kw: Any) -> Any:
+        with self.client.application.app_context():
+            return super().get(url, **kw)
+
+    def post(self, url: str, **kw: Any) -> Any:
+        with self.client.application.app_context():
+            return super().post(url, **kw)
+
+    def put(self, url: str, **kw: Any) -> Any:
+        with self.client.application.app_context():
+            return super().put(url, **kw)
+
+    def delete(self, url: str, **kw: Any) -> Any:
+        with self.client.application.app_context():
+            return super().delete(url, **kw)

@@ -41,7 +41,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         register_views(appbuilder)
         register_apis(appbuilder)
 
+    from webapp.automation import init_automation
     from webapp.health import health_bp
+
+    init_automation(app)
 
     app.register_blueprint(health_bp)
     return app

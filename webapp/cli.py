@@ -33,6 +33,7 @@ def upgrade_database(app: Flask) -> None:
     """Apply migrations, then make sure roles and default workflows exist."""
     from flask_migrate import upgrade
 
+    from webapp.automation_defaults import ensure_automation_user, ensure_default_recipes
     from webapp.extensions import db
     from webapp.seed import ensure_roles, ensure_workflows
 
@@ -40,6 +41,8 @@ def upgrade_database(app: Flask) -> None:
         upgrade()
         ensure_roles()
         ensure_workflows(db.session)
+        ensure_automation_user(app.appbuilder.sm, db.session)
+        ensure_default_recipes(db.session)
 
 
 @click.group()
@@ -122,9 +125,45 @@ def run(host: str, port: int) -> None:
 
 
 @main.command("worker")
-def worker() -> None:
-    """RQ worker on the hub queues (arrives with the event engine)."""
-    raise click.ClickException("the worker comes with the event engine; nothing to run yet")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option("--fork", is_flag=True, help="Fork a work horse per job (RQ's Worker).")
+def worker(burst: bool, fork: bool) -> None:
+    """RQ worker on the hub queue (needs REDIS_URL)."""
+    from redis import Redis
+    from rq import Queue, SimpleWorker, Worker
+
+    from hub import runtime
+    from webapp.automation import app_runtime
+
+    app = _app()
+    if not app.config["REDIS_URL"]:
+        raise click.ClickException("REDIS_URL is not set; without Redis the web process "
+                                   "runs the ledger itself (in-process runner)")
+    rt = app_runtime(app)
+    runtime.configure(rt)
+    connection = Redis.from_url(app.config["REDIS_URL"])
+    queue = Queue(rt.settings.queue_name, connection=connection)
+    worker_class = Worker if fork else SimpleWorker
+    click.echo(f"worker on queue {queue.name!r} ({worker_class.__name__})", err=True)
+    worker_class([queue], connection=connection).work(burst=burst, logging_level="WARNING")
+
+
+@main.command("scheduler")
+@click.option("--once", is_flag=True, help="One pass, then exit.")
+def scheduler(once: bool) -> None:
+    """Sweep lost events, wake workers for due retries and expired leases, fire timers."""
+    from hub.scheduler import Scheduler
+    from webapp.automation import DISPATCHER_KEY, app_runtime, scan_timers_once
+
+    app = _app()
+    rt = app_runtime(app)
+    sched = Scheduler(rt, app.extensions[DISPATCHER_KEY], scan_timers=scan_timers_once,
+                      interval=app.config["SCHEDULER_INTERVAL_SECONDS"])
+    if once:
+        click.echo(f"scheduler pass: {sched.tick()}")
+        return
+    click.echo(f"scheduler every {sched.interval:g}s", err=True)
+    sched.run_forever()
 
 
 @main.command("config")

@@ -13,11 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webapp.access.scope import (
-    ROLE_ADMIN,
     ROLE_AGENT,
     ROLE_COLLABORATOR,
     ROLE_READ_ONLY,
-    Viewer,
+    SYSTEM,
 )
 from webapp.commands.write_check import check_write
 from webapp.models import (
@@ -68,8 +67,6 @@ DEFAULT_WORKFLOWS: dict[tuple[ItemKind, str], list[tuple[str, str, StatusCategor
 }
 DEFAULT_TYPES = {"Ticket", "Task"}
 
-SYSTEM = Viewer(None, frozenset({ROLE_ADMIN}))
-"""The viewer seeding acts as: it may write anywhere."""
 
 
 def ensure_roles() -> None:

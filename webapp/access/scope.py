@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, g
-from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from webapp.models import (
     Attachment,
+    Event,
     Folder,
     Item,
     Message,
@@ -64,6 +65,8 @@ class Viewer:
 
 
 ANONYMOUS = Viewer(None, frozenset())
+SYSTEM = Viewer(None, frozenset({ROLE_ADMIN}))
+"""Seeding and automation act as the system: allowed everywhere, still checked by the rules."""
 
 
 def current_viewer() -> Viewer:
@@ -128,6 +131,26 @@ RULES: dict[type, Callable[[Viewer], ColumnElement[bool]]] = {
     Attachment: lambda v: Attachment.item_id.in_(_visible_item_ids(v)),
     Timesheet: lambda v: Timesheet.item_id.in_(_visible_item_ids(v)),
 }
+
+
+def _event_rule(viewer: Viewer) -> ColumnElement[bool]:
+    """Events follow their subject: staff see the history of what they may see."""
+    if not viewer.is_staff:
+        return false()
+    visible = {
+        "item": _visible_item_ids(viewer),
+        "message": select(Message.id).where(RULES[Message](viewer)),
+        "timesheet": select(Timesheet.id).where(RULES[Timesheet](viewer)),
+        "project": select(Project.id).where(_project_rule(viewer)),
+    }
+    return or_(
+        Event.subject_type.in_(("customer", "organization")),
+        *[and_(Event.subject_type == kind, Event.subject_id.in_(ids))
+          for kind, ids in visible.items()],
+    )
+
+
+RULES[Event] = _event_rule
 
 
 def is_scoped(model: type) -> bool:

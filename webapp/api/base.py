@@ -6,9 +6,42 @@ from typing import Any
 
 from flask import Response
 from flask_appbuilder.api import ModelRestApi
+from marshmallow import Schema, ValidationError
+from marshmallow_sqlalchemy.fields import Related, RelatedList
 
 from webapp.commands.errors import CommandError
 from webapp.security.resources import METHOD_PERMISSIONS
+
+
+class ExistingRelated(Related):
+    """A reference by id to a row that exists.
+
+    marshmallow-sqlalchemy turns an unknown id into a new, transient row (which then fails to
+    insert, or worse) and looks up ids of the wrong type (a database error on PostgreSQL);
+    here both are field errors.
+    """
+
+    def _deserialize(self, value: Any, *args: Any, **kwargs: Any) -> Any:
+        (key,) = (prop.key for prop in self.related_keys)
+        if isinstance(value, dict) and set(value) == {key}:
+            value = value[key]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError("must be an integer id")
+        # Ids are 32-bit; a larger number would be a database error, not a missing row.
+        found = self.session.get(self.related_model, value) if 0 < value < 2**31 else None
+        if found is None:
+            # The same words as the write check's for rows one may not see.
+            name = self.related_model.__tablename__.replace("_", " ")
+            raise ValidationError(f"no {name} with id {value} that you may use")
+        return found
+
+
+def _strict_related(schema: Schema) -> None:
+    for field in schema.fields.values():
+        if type(field) is Related:
+            field.__class__ = ExistingRelated
+        elif isinstance(field, RelatedList) and type(field.inner) is Related:
+            field.inner.__class__ = ExistingRelated
 
 
 class ScopedModelRestApi(ModelRestApi):
@@ -31,6 +64,9 @@ class ScopedModelRestApi(ModelRestApi):
             field = self.add_model_schema.fields.get(name)
             if field is not None:
                 field.required = False
+        for schema in (self.add_model_schema, self.edit_model_schema):
+            if schema is not None:
+                _strict_related(schema)
 
     def _answer(self, call: Any, *args: Any) -> Response:
         try:

@@ -44,8 +44,10 @@ def _task_type(session: Session, task_type_id: int | None) -> ItemType:
 
 
 def convert_ticket_to_task(
-    session: Session, item: Item, viewer: Viewer, task_type_id: int | None = None
+    session: Session, item: Item, viewer: Viewer, task_type_id: int | None = None,
+    commit: bool = True, note_author_id: int | None = None,
 ) -> Item:
+    """Convert in place; with ``commit=False`` the caller owns the transaction."""
     if item.kind != ItemKind.TICKET:
         raise Invalid({"kind": ["is already a task"]})
     new_type = _task_type(session, task_type_id)
@@ -75,12 +77,16 @@ def convert_ticket_to_task(
     if dropped:
         rows = "".join(f"<li>{escape(k)}: {escape(str(v))}</li>" for k, v in dropped.items())
         note += f"<p>Custom values the task type has no field for:</p><ul>{rows}</ul>"
+    author_id = note_author_id or viewer.user_id
     try:
         check_write(session, item, viewer, is_new=False)
-        session.add(Message(item_id=item.id, is_public=False, body_html=note,
-                            author_user_id=viewer.user_id))
-        session.commit()
+        if author_id is not None:
+            session.add(Message(item_id=item.id, is_public=False, body_html=note,
+                                author_user_id=author_id))
+        if commit:
+            session.commit()
     except Exception:
-        session.rollback()
+        if commit:
+            session.rollback()
         raise
     return item

@@ -29,6 +29,9 @@ class ModelRules:
     """What a model adds to the shared write check."""
 
     prepare: list[Prepare] = field(default_factory=list)
+    check: list[Validate] = field(default_factory=list)
+    """Field checks that need no flush, run before it: they name the field where a database
+    CHECK constraint would only answer with its own name."""
     validate: list[Validate] = field(default_factory=list)
 
 
@@ -97,6 +100,11 @@ def check_write(session: Session, obj: Any, viewer: Viewer, *, is_new: bool) -> 
     rules = RULES.get(type(obj), ModelRules())
     for prepare in rules.prepare:
         prepare(session, obj, viewer, is_new)
+    early: dict = {}
+    for check in rules.check:
+        merge_messages(early, check(session, obj, viewer, is_new))
+    if early:
+        raise Invalid(early)
     rels = _changed_relationships(obj, is_new)
     session.add(obj)
     try:

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.models.base import Model, utcnow
 
@@ -35,6 +35,9 @@ class Event(Model):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     processed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    actor_user = relationship("User", viewonly=True)
+    actor_customer = relationship("Customer", viewonly=True)
 
     def __repr__(self) -> str:
         return f"{self.type} #{self.subject_id} (event {self.id})"

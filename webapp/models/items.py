@@ -18,6 +18,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    event,
+    inspect,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -109,3 +111,11 @@ class Item(TimestampMixin, Model):
 
     def __repr__(self) -> str:
         return f"#{self.id} {self.title}"
+
+
+@event.listens_for(Item, "before_update")
+def _stamp_status_change(_mapper: Any, _connection: Any, item: Item) -> None:
+    """Idle timers measure from the moment an item entered its current status."""
+    state = inspect(item)
+    if state.attrs.status_id.history.has_changes() or state.attrs.status.history.has_changes():
+        item.status_changed_at = utcnow()

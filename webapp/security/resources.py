@@ -5,11 +5,12 @@ from __future__ import annotations
 # Work that agents do day to day; configuration that only admins change.
 WORK_RESOURCES = (
     "Ticket", "Task", "Message", "Attachment", "Timesheet", "Project", "Folder",
-    "Customer", "Organization",
+    "Customer", "Organization", "Event",
 )
 CONFIG_RESOURCES = (
     "Portfolio", "ProjectGrant", "Team", "ItemType", "Status", "CustomField",
-    "OrganizationDomain",
+    "OrganizationDomain", "Recipe", "RecipeAction", "Delivery", "SlaPolicy", "SlaTarget",
+    "BusinessCalendar", "Holiday", "IdleRule", "ItemSla",
 )
 # What a collaborator works on (own and assigned items only).
 COLLABORATOR_RESOURCES = ("Ticket", "Task", "Message", "Attachment", "Timesheet")
@@ -20,6 +21,7 @@ METHOD_PERMISSIONS = {
     "download": "read", "api_read": "read", "api_get": "read", "conversation": "read",
     "post": "write", "put": "write", "delete": "write", "add": "write", "edit": "write",
     "upload": "write", "reply": "write", "convert_to_task": "write", "duplicate": "write",
+    "replay": "write", "rerun_failed": "write", "actions_catalog": "read", "preview": "read",
     "api_create": "write", "api_update": "write", "api_delete": "write",
 }
 

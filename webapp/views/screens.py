@@ -24,6 +24,7 @@ from webapp.models import (
     Timesheet,
 )
 from webapp.views.base import ScopedModelView
+from webapp.views.conversation import ConversationMixin
 
 _ITEM_LIST = ["id", "title", "item_type", "status", "priority", "project", "requester",
               "due_at", "updated_at"]
@@ -36,7 +37,7 @@ _ITEM_SEARCH = ["title", "item_type", "status", "priority", "project", "requeste
                 "assignee_users", "assignee_teams", "due_at", "created_at"]
 
 
-class TicketView(ScopedModelView):
+class TicketView(ConversationMixin, ScopedModelView):
     route_base = "/tickets"
     class_permission_name = "Ticket"
     datamodel = ScopedInterface(Item)
@@ -52,7 +53,7 @@ class TicketView(ScopedModelView):
         item.kind = ItemKind.TICKET
 
 
-class TaskView(ScopedModelView):
+class TaskView(ConversationMixin, ScopedModelView):
     route_base = "/tasks"
     class_permission_name = "Task"
     datamodel = ScopedInterface(Item)
@@ -64,6 +65,7 @@ class TaskView(ScopedModelView):
     edit_columns = add_columns
     search_columns = _ITEM_SEARCH
     base_order = ("id", "desc")
+    reply_default_visibility = "private"
 
     def pre_add(self, item: Item) -> None:
         item.kind = ItemKind.TASK

@@ -39,6 +39,15 @@ def prepare_item(session: Session, item: Item, viewer: Viewer, is_new: bool) -> 
             item.status = first
 
 
+def check_item_ranges(session: Session, item: Item, viewer: Viewer, is_new: bool) -> dict:
+    errors: dict[str, list[str]] = {}
+    if not 0 <= item.priority <= 5:
+        errors["priority"] = ["must be between 0 and 5 stars"]
+    if item.percent_complete is not None and not 0 <= item.percent_complete <= 100:
+        errors["percent_complete"] = ["must be between 0 and 100"]
+    return errors
+
+
 def validate_item(session: Session, item: Item, viewer: Viewer, is_new: bool) -> dict:
     errors: dict[str, Any] = {}
     item_type = session.get(ItemType, item.item_type_id)
@@ -53,10 +62,6 @@ def validate_item(session: Session, item: Item, viewer: Viewer, is_new: bool) ->
     if status is None or status.item_type_id != item_type.id:
         allowed = ", ".join(s.name for s in item_type.statuses) or "none defined"
         errors["status"] = [f"is not a status of type {item_type.name!r} (allowed: {allowed})"]
-    if not 0 <= item.priority <= 5:
-        errors["priority"] = ["must be between 0 and 5 stars"]
-    if item.percent_complete is not None and not 0 <= item.percent_complete <= 100:
-        errors["percent_complete"] = ["must be between 0 and 100"]
     if item.folder_id is not None:
         folder = session.get(Folder, item.folder_id)
         if folder is not None and folder.project_id != item.project_id:
@@ -79,4 +84,5 @@ def validate_item(session: Session, item: Item, viewer: Viewer, is_new: bool) ->
 
 
 rules_for(Item).prepare.append(prepare_item)
+rules_for(Item).check.append(check_item_ranges)
 rules_for(Item).validate.append(validate_item)

@@ -1,0 +1,92 @@
+"""Actions that reach people: e-mail from a template, attaching the SLA clock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+from sqlalchemy import func, select
+
+from connectors.email import SmtpSettings, build_message, send
+from connectors.errors import Permanent
+from hub.actions.registry import ActionContext, register
+from webapp.commands.attach_sla import attach_sla, default_policy
+from webapp.models import SlaPolicy
+
+
+class SendEmailSchema(Schema):
+    to = fields.String(required=True, validate=validate.OneOf(
+        ["requester", "followers", "address"]), metadata={"label": "Send to"})
+    address = fields.String(load_default=None, metadata={
+        "label": "Address", "help": "when sending to a fixed address (template)"})
+    subject = fields.String(required=True, metadata={"label": "Subject (template)"})
+    body = fields.String(required=True, metadata={"label": "Text (template)"})
+
+
+def smtp_settings(ctx: ActionContext) -> SmtpSettings:
+    s = ctx.settings
+    return SmtpSettings(host=s.get("SMTP_HOST", "127.0.0.1"), port=int(s.get("SMTP_PORT", 25)),
+                        username=s.get("SMTP_USERNAME") or None,
+                        password=s.get("SMTP_PASSWORD") or None,
+                        starttls=bool(s.get("SMTP_STARTTLS")),
+                        sender=s.get("MAIL_FROM", "support@relaydesk.local"))
+
+
+def _recipients(ctx: ActionContext, params: dict[str, Any]) -> list[str]:
+    if params["to"] == "address":
+        if not params.get("address"):
+            raise Permanent("no address given for a fixed-address e-mail")
+        return [a.strip() for a in params["address"].split(",") if a.strip()]
+    item = ctx.data.get("item")
+    if item is None:
+        raise Permanent("this event is not about an item")
+    if params["to"] == "requester":
+        requester = ctx.data.get("requester")
+        if requester is None:
+            raise Permanent("the item has no requester to e-mail")
+        return [requester["email"]]
+    actor_email = (ctx.data.get("message") or {}).get("author")
+    return [e for e in dict.fromkeys(item["follower_emails"]) if e and e != actor_email]
+
+
+@register("send_email", "Send e-mail from a template", SendEmailSchema, needs_item=False)
+def send_email(ctx: ActionContext, params: dict[str, Any]) -> dict[str, Any]:
+    to = _recipients(ctx, params)
+    if not to:
+        return {"sent": 0, "note": "nobody to send to"}
+    item = ctx.data.get("item")
+    subject = params["subject"]
+    if item is not None and f"[#{item['id']}]" not in subject:
+        subject = f"{subject} [#{item['id']}]"
+    settings = smtp_settings(ctx)
+    message = build_message(settings, to, subject, params["body"])
+    message_id = send(settings, message)
+    return {"sent": len(to), "to": to, "message_id": message_id}
+
+
+class AttachSlaSchema(Schema):
+    policy = fields.String(load_default=None, metadata={
+        "label": "SLA policy (name; empty = the default policy)"})
+
+
+@register("attach_sla", "Attach SLA policy", AttachSlaSchema)
+def attach_sla_action(ctx: ActionContext, params: dict[str, Any]) -> dict[str, Any]:
+    if ctx.item is None:
+        raise Permanent("this event is not about an item")
+    if params.get("policy"):
+        policy = ctx.session.scalars(select(SlaPolicy).where(
+            func.lower(SlaPolicy.name) == params["policy"].strip().lower())).first()
+        if policy is None:
+            raise Permanent(f"no SLA policy {params['policy']!r}")
+    else:
+        policy = default_policy(ctx.session)
+        if policy is None:
+            return {"skipped": "no default SLA policy"}
+    clock = attach_sla(ctx.session, ctx.item, policy)
+    if clock is None:
+        return {"skipped": f"policy {policy.name!r} has no target for this item"}
+    return {"policy": policy.name,
+            "first_response_due_at": clock.first_response_due_at.isoformat()
+            if clock.first_response_due_at else None,
+            "resolution_due_at": clock.resolution_due_at.isoformat()
+            if clock.resolution_due_at else None}

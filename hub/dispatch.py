@@ -1,0 +1,51 @@
+"""Handing committed events to whatever works the ledger: RQ workers or the in-process runner."""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher(Protocol):
+    def events_committed(self, event_ids: list[int]) -> None: ...
+
+    def deliveries_due(self) -> None: ...
+
+
+class RQDispatcher:
+    """Fast path: one job per committed transaction. A Redis outage only delays work:
+    the scheduler's sweeper enqueues what was missed."""
+
+    def __init__(self, redis_url: str, queue_name: str = "hub") -> None:
+        self.connection = Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
+        self.queue = Queue(queue_name, connection=self.connection)
+
+    def events_committed(self, event_ids: list[int]) -> None:
+        try:
+            self.queue.enqueue("hub.jobs.process_event_batch", list(event_ids),
+                               result_ttl=0, failure_ttl=86400)
+        except RedisError as exc:
+            log.warning("could not enqueue events; the sweeper will pick them up",
+                        extra={"event_ids": event_ids, "error": str(exc)})
+
+    def deliveries_due(self) -> None:
+        try:
+            self.queue.enqueue("hub.jobs.run_due", result_ttl=0, failure_ttl=86400)
+        except RedisError as exc:
+            log.warning("could not enqueue due deliveries", extra={"error": str(exc)})
+
+
+class NullDispatcher:
+    """For processes that only write (tests, CLI): the sweeper finds their events."""
+
+    def events_committed(self, event_ids: list[int]) -> None:
+        return None
+
+    def deliveries_due(self) -> None:
+        return None

@@ -1,0 +1,89 @@
+"""Running claimed deliveries: render inputs, validate, act, record — one transaction each."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy.orm import Session
+
+from connectors.errors import Permanent, Retryable
+from hub.actions import ActionContext, get_action
+from hub.context import build_context, subject_item
+from hub.ledger import DeliveryLedger
+from hub.runtime import HubSettings
+from hub.templating import TemplateFailure, render_params
+from triggers.outbox import Actor, acting_as
+from webapp.models import Delivery, DeliveryStatus
+
+log = logging.getLogger(__name__)
+
+
+def prepare_inputs(spec_schema: Any, params: dict[str, Any], data: dict[str, Any]) -> dict:
+    """Rendered and validated action inputs; ``Permanent`` with a readable reason if not."""
+    try:
+        rendered = render_params(params or {}, data)
+    except TemplateFailure as exc:
+        raise Permanent(str(exc)) from exc
+    try:
+        return spec_schema().load(rendered)
+    except ValidationError as exc:
+        raise Permanent(f"invalid action input: {exc.messages}") from exc
+
+
+def _run_one(session: Session, delivery: Delivery, settings: HubSettings) -> dict | None:
+    spec = get_action(delivery.action_type)
+    if spec is None:
+        raise Permanent(f"unknown action type {delivery.action_type!r}")
+    event = delivery.event
+    item = subject_item(session, event)
+    if spec.needs_item and item is None:
+        raise Permanent("this event is not about an item (it may have been deleted)")
+    data = build_context(session, event)
+    action = delivery.recipe_action
+    params = action.params if action is not None else {}
+    inputs = prepare_inputs(spec.schema, params, data)
+    ctx = ActionContext(session=session, event=event, delivery=delivery,
+                        recipe=delivery.recipe, item=item, data=data, settings=settings.extra)
+    actor = Actor(recipe_id=delivery.recipe_id, depth=event.depth + 1)
+    with acting_as(actor):
+        result = spec.run(ctx, inputs)
+        session.flush()
+    return result
+
+
+def run_delivery(session: Session, ledger: DeliveryLedger, delivery_id: int,
+                 settings: HubSettings) -> DeliveryStatus:
+    """Run one claimed delivery; its effects and its success commit together."""
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None or delivery.status != DeliveryStatus.RUNNING:
+        session.rollback()
+        return delivery.status if delivery is not None else DeliveryStatus.SKIPPED
+    started = time.perf_counter()
+    error: str | None = None
+    permanent = False
+    retry_after: float | None = None
+    try:
+        result = _run_one(session, delivery, settings)
+        ledger.succeed(delivery, result, _ms(started))
+        session.commit()
+        return DeliveryStatus.SUCCEEDED
+    except Permanent as exc:
+        error, permanent = str(exc), True
+    except Retryable as exc:
+        error, retry_after = str(exc), exc.after
+    except Exception as exc:  # an unexpected bug or outage: retry on the schedule
+        log.exception("delivery failed unexpectedly", extra={"delivery_id": delivery_id})
+        error = f"{type(exc).__name__}: {exc}"
+    session.rollback()
+    delivery = session.get(Delivery, delivery_id)
+    ledger.fail(delivery, error, _ms(started), permanent=permanent, retry_after=retry_after)
+    log.info("delivery failed", extra={"delivery_id": delivery_id, "error": error,
+                                       "status": delivery.status.value})
+    return delivery.status
+
+
+def _ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)

@@ -1,0 +1,45 @@
+"""The periodic pass: re-enqueue lost events, wake workers for due work, fire timers."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from hub import work
+from hub.dispatch import Dispatcher
+from hub.runtime import Runtime
+from webapp.models import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class Scheduler:
+    def __init__(self, rt: Runtime, dispatcher: Dispatcher,
+                 scan_timers: Callable[[Runtime], int], interval: float = 5.0) -> None:
+        self.rt = rt
+        self.dispatcher = dispatcher
+        self.scan_timers = scan_timers
+        self.interval = interval
+
+    def tick(self) -> dict[str, Any]:
+        lost = work.sweep_events(self.rt)
+        if lost:
+            log.info("re-enqueueing unprocessed events", extra={"count": len(lost)})
+            self.dispatcher.events_committed(lost)
+        due = work.next_due_at(self.rt)
+        woke = due is not None and due <= utcnow()
+        if woke:
+            self.dispatcher.deliveries_due()
+        fired = self.scan_timers(self.rt)
+        return {"swept": len(lost), "woke_workers": woke, "timers_fired": fired}
+
+    def run_forever(self) -> None:
+        while True:
+            started = time.monotonic()
+            try:
+                self.tick()
+            except Exception:
+                log.exception("scheduler pass failed")
+            time.sleep(max(0.0, self.interval - (time.monotonic() - started)))

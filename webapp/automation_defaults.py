@@ -1,0 +1,88 @@
+"""Shipped automation defaults (like OneDesk's), created once and recognised by key."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.models import (
+    BusinessCalendar,
+    Recipe,
+    RecipeAction,
+    SlaPolicy,
+    SlaTarget,
+    User,
+)
+
+AUTOMATION_USERNAME = "automation"
+
+DEFAULT_RECIPES = (
+    {
+        "builtin_key": "default.attach_sla", "name": "Attach the default SLA to new tickets",
+        "trigger_event": "ticket.created", "position": 10,
+        "actions": [("attach_sla", {})],
+    },
+    {
+        "builtin_key": "default.satisfaction_survey",
+        "name": "Send a satisfaction survey when a ticket is done",
+        "trigger_event": "ticket.status_changed", "position": 20,
+        "conditions": {"match": "all", "rules": [
+            {"field": "item.status_category", "op": "eq", "value": "done"},
+            {"field": "requester.email", "op": "is_not_empty"}]},
+        "actions": [("send_email", {
+            "to": "requester", "subject": "How did we do? {{ item.title }}",
+            "body": "Hello {{ requester.name }},\n\nyour request \"{{ item.title }}\" is "
+                    "{{ item.status }}. How satisfied are you with our help? Reply to this "
+                    "e-mail with a rating from 1 to 5.\n"})],
+    },
+    {
+        "builtin_key": "default.task_status_reply",
+        "name": "Tell the requester when a task's status changes",
+        "trigger_event": "task.status_changed", "position": 30,
+        "conditions": {"match": "all", "rules": [
+            {"field": "requester.email", "op": "is_not_empty"}]},
+        "actions": [("post_message", {
+            "public": True,
+            "body": "The status of \"{{ item.title }}\" is now {{ item.status }}."})],
+    },
+)
+
+
+def ensure_automation_user(sm: object, session: Session) -> None:
+    """The author of recipes' replies and notes: a user that cannot sign in."""
+    if session.scalar(select(User).where(User.username == AUTOMATION_USERNAME)) is not None:
+        return
+    import secrets
+
+    user = sm.add_user(AUTOMATION_USERNAME, "Relaydesk", "Automation",  # type: ignore[attr-defined]
+                       "automation@relaydesk.invalid", [], password=secrets.token_urlsafe(32))
+    if user:
+        user.active = False
+        session.commit()
+
+
+def ensure_default_recipes(session: Session) -> None:
+    for spec in DEFAULT_RECIPES:
+        if session.scalar(select(Recipe).where(Recipe.builtin_key == spec["builtin_key"])):
+            continue
+        recipe = Recipe(
+            builtin_key=spec["builtin_key"], name=spec["name"],
+            trigger_event=spec["trigger_event"], position=spec["position"],
+            conditions=spec.get("conditions"), trigger_filter=spec.get("trigger_filter"),
+            actions=[RecipeAction(position=i, action_type=kind, params=params)
+                     for i, (kind, params) in enumerate(spec["actions"])],
+        )
+        session.add(recipe)
+    if session.scalar(select(SlaPolicy).where(SlaPolicy.is_default.is_(True))) is None:
+        calendar = session.scalar(select(BusinessCalendar).where(
+            BusinessCalendar.name == "Business hours"))
+        if calendar is None:
+            week = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+            calendar = BusinessCalendar(name="Business hours", timezone="UTC", hours=week)
+        session.add(SlaPolicy(name="Standard", is_default=True, calendar=calendar,
+                              warning_minutes=60, targets=[
+            SlaTarget(priority=5, first_response_minutes=60, resolution_minutes=480),
+            SlaTarget(priority=4, first_response_minutes=120, resolution_minutes=960),
+            SlaTarget(first_response_minutes=480, resolution_minutes=2400),
+        ]))
+    session.commit()
