@@ -99,7 +99,7 @@ def conditions_hold(
         return True
     if not isinstance(conditions, Mapping):
         return False
-    return _group_holds(conditions, context, now or _utcnow())
+    return _group_holds(conditions, context, _naive_utc(now) if now else _utcnow())
 
 
 def _group_holds(group: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> bool:
@@ -173,7 +173,7 @@ def evaluate(op: Operator, actual: Any, expected: Any, now: datetime | None = No
     if op is Operator.IS_NOT_EMPTY:
         return not _is_empty(actual)
     moment = parse_moment(actual)
-    bound = parse_moment(expected, now or _utcnow(), relative=True)
+    bound = parse_moment(expected, _naive_utc(now) if now else _utcnow(), relative=True)
     if moment is None or bound is None:
         return False
     return moment < bound if op is Operator.BEFORE else moment > bound

@@ -102,9 +102,9 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     if "app" not in request.fixturenames:
         return
     application: Flask = request.getfixturevalue("app")
+    from webapp.automation_defaults import ensure_automation_user, ensure_default_recipes
     from webapp.extensions import db
     from webapp.models import Model
-    from webapp.automation_defaults import ensure_automation_user, ensure_default_recipes
     from webapp.seed import ensure_workflows
 
     with application.app_context():
