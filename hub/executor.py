@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from marshmallow import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.errors import Permanent, Retryable
@@ -21,14 +22,27 @@ from webapp.models import Delivery, DeliveryStatus
 log = logging.getLogger(__name__)
 
 
+def _with_template_defaults(schema: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` plus the inputs left out whose default is itself a template (such as
+    ``"{{ organization.name }}"``): those are rendered like the given ones."""
+    filled = dict(params)
+    for name, field in schema.fields.items():
+        key = field.data_key or name
+        default = field.load_default
+        if key not in filled and isinstance(default, str) and "{" in default:
+            filled[key] = default
+    return filled
+
+
 def prepare_inputs(spec_schema: Any, params: dict[str, Any], data: dict[str, Any]) -> dict:
     """Rendered and validated action inputs; ``Permanent`` with a readable reason if not."""
+    schema = spec_schema()
     try:
-        rendered = render_params(params or {}, data)
+        rendered = render_params(_with_template_defaults(schema, params or {}), data)
     except TemplateFailure as exc:
         raise Permanent(str(exc)) from exc
     try:
-        return spec_schema().load(rendered)
+        return schema.load(rendered)
     except ValidationError as exc:
         raise Permanent(f"invalid action input: {exc.messages}") from exc
 
@@ -54,6 +68,27 @@ def _run_one(session: Session, delivery: Delivery, settings: HubSettings) -> dic
     return result
 
 
+def _reload_if_ours(session: Session, delivery_id: int, attempt: int) -> Delivery | None:
+    """The delivery, locked, if this worker's claim (attempt ``attempt``) still holds it.
+
+    A worker that outlived its lease may find the delivery taken over by another (a new
+    attempt) or already finished: then its own outcome must not be recorded, and the changes
+    its action made are rolled back, so the delivery's effects commit once.
+    """
+    query = (select(Delivery).where(Delivery.id == delivery_id)
+             .execution_options(populate_existing=True))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    delivery = session.scalars(query).first()
+    if (delivery is None or delivery.status != DeliveryStatus.RUNNING
+            or delivery.attempts != attempt):
+        log.warning("lease lost: another worker took the delivery over; this attempt's "
+                    "outcome is discarded", extra={"delivery_id": delivery_id,
+                                                   "attempt": attempt})
+        return None
+    return delivery
+
+
 def run_delivery(session: Session, ledger: DeliveryLedger, delivery_id: int,
                  settings: HubSettings) -> DeliveryStatus:
     """Run one claimed delivery; its effects and its success commit together."""
@@ -61,12 +96,16 @@ def run_delivery(session: Session, ledger: DeliveryLedger, delivery_id: int,
     if delivery is None or delivery.status != DeliveryStatus.RUNNING:
         session.rollback()
         return delivery.status if delivery is not None else DeliveryStatus.SKIPPED
+    attempt = delivery.attempts
     started = time.perf_counter()
     error: str | None = None
     permanent = False
     retry_after: float | None = None
     try:
         result = _run_one(session, delivery, settings)
+        if _reload_if_ours(session, delivery_id, attempt) is None:
+            session.rollback()
+            return DeliveryStatus.RUNNING
         ledger.succeed(delivery, result, _ms(started))
         session.commit()
         return DeliveryStatus.SUCCEEDED
@@ -78,7 +117,10 @@ def run_delivery(session: Session, ledger: DeliveryLedger, delivery_id: int,
         log.exception("delivery failed unexpectedly", extra={"delivery_id": delivery_id})
         error = f"{type(exc).__name__}: {exc}"
     session.rollback()
-    delivery = session.get(Delivery, delivery_id)
+    delivery = _reload_if_ours(session, delivery_id, attempt)
+    if delivery is None:
+        session.rollback()
+        return DeliveryStatus.RUNNING
     ledger.fail(delivery, error, _ms(started), permanent=permanent, retry_after=retry_after)
     log.info("delivery failed", extra={"delivery_id": delivery_id, "error": error,
                                        "status": delivery.status.value})

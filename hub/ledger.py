@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from hub.retry import RetryPolicy
@@ -14,13 +14,17 @@ from webapp.models import Delivery, DeliveryStatus, utcnow
 _RETRYABLE = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
 
 
-def _due_clause(now: dt.datetime):  # type: ignore[no-untyped-def]
+def _predecessor_done():  # type: ignore[no-untyped-def]
     previous = aliased(Delivery)
-    predecessor_done = or_(
+    return or_(
         Delivery.after_delivery_id.is_(None),
         exists().where(previous.id == Delivery.after_delivery_id,
                        previous.status == DeliveryStatus.SUCCEEDED),
     )
+
+
+def _due_clause(now: dt.datetime):  # type: ignore[no-untyped-def]
+    predecessor_done = _predecessor_done()
     waiting = and_(Delivery.status.in_(_RETRYABLE),
                    or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
                    predecessor_done)
@@ -125,11 +129,13 @@ class DeliveryLedger:
 
     def next_due_at(self) -> dt.datetime | None:
         """When the next waiting delivery becomes due (for the runner's sleep)."""
+        # Actions waiting on an earlier action of their recipe are not due by their own
+        # time: they follow their predecessor's success (else the runner would spin).
         waiting = self.session.scalar(
-            select(Delivery.next_attempt_at).where(Delivery.status.in_(_RETRYABLE))
-            .order_by(Delivery.next_attempt_at).limit(1))
+            select(func.min(Delivery.next_attempt_at)).where(
+                Delivery.status.in_(_RETRYABLE), _predecessor_done()))
         lease = self.session.scalar(
-            select(Delivery.lease_expires_at).where(Delivery.status == DeliveryStatus.RUNNING)
-            .order_by(Delivery.lease_expires_at).limit(1))
+            select(func.min(Delivery.lease_expires_at)).where(
+                Delivery.status == DeliveryStatus.RUNNING))
         times = [t for t in (waiting, lease) if t is not None]
         return min(times) if times else None

@@ -35,6 +35,15 @@ def _lock_event(session: Session, event_id: int) -> Event | None:
     return session.scalars(query).first()
 
 
+def _routes_to(recipe: Recipe, context: dict) -> bool:
+    """An organization's routing recipe applies only to what concerns that organization
+    (items its people requested, its customers, the organization itself)."""
+    if recipe.organization_id is None:
+        return True
+    organization = context.get("organization") or {}
+    return organization.get("id") == recipe.organization_id
+
+
 def match_event(session: Session, event_id: int, max_depth: int) -> list[int]:
     """Write the deliveries for one event (once); returns their ids. Commits."""
     event = _lock_event(session, event_id)
@@ -43,11 +52,18 @@ def match_event(session: Session, event_id: int, max_depth: int) -> list[int]:
         return []
     recipes = candidate_recipes(session, event)
     context = build_context(session, event) if recipes else {}
+    # Actions that already have their delivery (an event matched again after its processed
+    # mark was cleared): the unique (event, action) pair is kept, never doubled or an error.
+    existing = set(session.scalars(
+        select(Delivery.recipe_action_id).where(Delivery.event_id == event.id))) \
+        if recipes else set()
     now = utcnow()
     created: list[Delivery] = []
     for recipe in recipes:
         if event.actor_recipe_id == recipe.id:
             continue  # a recipe's own change never retriggers it
+        if not _routes_to(recipe, context):
+            continue
         if not trigger_matches(recipe.trigger_filter, event.diff or {}):
             continue
         if not conditions_hold(recipe.conditions, context, now):
@@ -59,6 +75,11 @@ def match_event(session: Session, event_id: int, max_depth: int) -> list[int]:
                                "depth": event.depth})
         previous: Delivery | None = None
         for action in recipe.actions:
+            if action.id in existing:
+                previous = session.scalars(select(Delivery).where(
+                    Delivery.event_id == event.id,
+                    Delivery.recipe_action_id == action.id)).first()
+                continue
             delivery = Delivery(
                 event_id=event.id, recipe_id=recipe.id, recipe_action_id=action.id,
                 action_type=action.action_type, next_attempt_at=now,

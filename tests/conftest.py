@@ -95,13 +95,8 @@ KEEP_TABLES = {"ab_role", "ab_permission", "ab_view_menu", "ab_permission_view",
                "alembic_version"}
 
 
-@pytest.fixture(autouse=True)
-def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Each test starts with only roles and the default workflows."""
-    yield
-    if "app" not in request.fixturenames:
-        return
-    application: Flask = request.getfixturevalue("app")
+def reset_database(application: Flask) -> None:
+    """Back to a fresh install: roles, default workflows, automation defaults; no other rows."""
     from webapp.automation_defaults import ensure_automation_user, ensure_default_recipes
     from webapp.extensions import db
     from webapp.models import Model
@@ -110,7 +105,7 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     with application.app_context():
         db.session.rollback()
         tables = [t for t in reversed(Model.metadata.sorted_tables) if t.name not in KEEP_TABLES]
-        if application.config["TEST_BACKEND"] == "postgresql":
+        if db.engine.dialect.name == "postgresql":
             names = ", ".join(f'"{t.name}"' for t in tables)
             db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             db.session.execute(text("DELETE FROM custom_field"))
@@ -125,6 +120,14 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
         ensure_automation_user(application.appbuilder.sm, db.session)
         ensure_default_recipes(db.session)
         db.session.remove()
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test starts with only roles and the default workflows."""
+    yield
+    if "app" in request.fixturenames:
+        reset_database(request.getfixturevalue("app"))
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
 
     from webapp.commands import rules as _rules  # noqa: F401  (registers write rules)
+    from webapp.content import cleanup as _cleanup  # noqa: F401  (removes deleted files)
     from webapp.security import RelaydeskSecurityManager
 
     with app.app_context():
@@ -37,12 +38,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         appbuilder.init_app(app, db.session)
         from webapp.api import register_apis
         from webapp.views import register_views
+        from webapp.views.automation import register_automation_views
 
         register_views(appbuilder)
+        register_automation_views(appbuilder)
         register_apis(appbuilder)
 
     from webapp.automation import init_automation
+    from webapp.csrf import init_csrf
     from webapp.health import health_bp
+
+    init_csrf(app)
 
     init_automation(app)
 

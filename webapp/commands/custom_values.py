@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -27,7 +28,10 @@ def _check(field: CustomField, value: Any) -> tuple[Any, str | None]:
             return None, f"must be at most {limit} characters"
         return value, None
     if kind == FieldType.NUMBER:
+        # NaN and infinity are not JSON: SQLite would store them, PostgreSQL refuse them.
         if isinstance(value, bool) or not isinstance(value, int | float):
+            return None, "must be a number"
+        if isinstance(value, float) and not math.isfinite(value):
             return None, "must be a number"
         return value, None
     if kind == FieldType.DATE:

@@ -32,6 +32,14 @@ def safe_filename(name: str | None) -> str:
     return base[:255] or "attachment"
 
 
+def size_text(n: int) -> str:
+    """A byte count as people read it, exact: "25 MB", "512 KB", "1000 bytes"."""
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if n >= factor and n % factor == 0:
+            return f"{n // factor} {unit}"
+    return f"{n} bytes"
+
+
 def detect_content_type(head: bytes, filename: str) -> str:
     """From the file's bytes first (its magic number), else from its name."""
     kind = filetype.guess(head)
@@ -71,7 +79,7 @@ class AttachmentStore:
                     size += len(chunk)
                     if size > self.max_bytes:
                         raise Invalid({"file": [
-                            f"is larger than the limit of {self.max_bytes // (1024 * 1024)} MB"
+                            f"is larger than the limit of {size_text(self.max_bytes)}"
                         ]})
                     if len(head) < 8192:
                         head += chunk[: 8192 - len(head)]

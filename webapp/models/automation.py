@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from typing import Any
 
 from sqlalchemy import (
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from webapp.models.base import Model, TimestampMixin
 from webapp.models.events import BigId, Event
 from webapp.models.people import Organization
-from webapp.models.workflow import _str_enum
+from webapp.models.workflow import StoredStrEnum, _str_enum
 
 
 class Recipe(TimestampMixin, Model):
@@ -70,7 +69,7 @@ class RecipeAction(Model):
         return f"{self.position}. {self.action_type}"
 
 
-class DeliveryStatus(enum.StrEnum):
+class DeliveryStatus(StoredStrEnum):
     PENDING = "pending"
     RUNNING = "running"
     SUCCEEDED = "succeeded"

@@ -10,18 +10,33 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from webapp.models.base import Model
 
 
-class ItemKind(enum.StrEnum):
+class _LookupByValue(enum.EnumType):
+    """Also lists each member under its value in ``__members__``: Flask-AppBuilder's enum
+    form field looks members up by the stored value, and we store values, not names."""
+
+    def __new__(metacls, name, bases, namespace, **kw):  # type: ignore[no-untyped-def]
+        enum_class = super().__new__(metacls, name, bases, namespace, **kw)
+        for member in list(enum_class):
+            enum_class._member_map_.setdefault(member.value, member)
+        return enum_class
+
+
+class StoredStrEnum(enum.StrEnum, metaclass=_LookupByValue):
+    """A str enum stored by value."""
+
+
+class ItemKind(StoredStrEnum):
     TICKET = "ticket"
     TASK = "task"
 
 
-class StatusCategory(enum.StrEnum):
+class StatusCategory(StoredStrEnum):
     NEW = "new"
     IN_PROGRESS = "in_progress"
     DONE = "done"
 
 
-class FieldType(enum.StrEnum):
+class FieldType(StoredStrEnum):
     TEXT = "text"
     LONG_TEXT = "long_text"
     NUMBER = "number"

@@ -28,7 +28,7 @@ from webapp.commands.errors import CommandError
 from webapp.models import Item, Message
 from webapp.views.threads import describe_errors, load_conversation, reply_body_html
 
-_LABELS = {"body_html": "Reply", "item": "Item", "file": "File", "message_id": "Message"}
+_LABELS = {"body_html": "Reply", "item": "Item", "file": "the file", "message_id": "Message"}
 
 
 class ReplyForm(FlaskForm):
