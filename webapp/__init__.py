@@ -61,7 +61,8 @@ def _derive(app: Flask) -> None:
     from datetime import timedelta
 
     app.config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(minutes=app.config["JWT_ACCESS_TOKEN_MINUTES"])
-    app.config["MAX_CONTENT_LENGTH"] = app.config["ATTACHMENT_MAX_BYTES"] + 1024 * 1024
+    app.config["MAX_CONTENT_LENGTH"] = max(app.config["REQUEST_MAX_BYTES"],
+                                           app.config["ATTACHMENT_MAX_BYTES"] + 1024 * 1024)
     app.config.setdefault("FAB_ROLES", _roles())
     sqlite = config.sqlite_path(app.config["SQLALCHEMY_DATABASE_URI"])
     if sqlite is not None:

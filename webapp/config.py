@@ -43,6 +43,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Where uploaded attachment files are stored."),
     Setting("ATTACHMENT_MAX_BYTES", "ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, int,
             "Largest accepted attachment, in bytes."),
+    Setting("REQUEST_MAX_BYTES", "REQUEST_MAX_BYTES", 105 * 1024 * 1024, int,
+            "Largest request body (a reply with several attachments), in bytes."),
     Setting("RELAYDESK_ADMIN_USERNAME", "ADMIN_USERNAME", "admin", str,
             "Admin created on first start of `relaydesk run`."),
     Setting("RELAYDESK_ADMIN_PASSWORD", "ADMIN_PASSWORD", "admin", str,

@@ -85,3 +85,10 @@ def test_run_serves_demo_data(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_readme_configuration_table_is_current() -> None:
+    from webapp.config import markdown_table
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert markdown_table() in readme, "README's table is stale: paste `relaydesk config`"

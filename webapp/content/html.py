@@ -18,18 +18,31 @@ _ALLOWED_ATTRIBUTES = {
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan"},
 }
+# Inline images pasted into mail and editors arrive as data: URLs; only raster images are
+# kept (an SVG or HTML data: URL can carry script).
+_SAFE_DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*$",
+                              re.IGNORECASE)
 _BLOCK_END = re.compile(r"</(p|div|li|tr|h[1-6]|blockquote|pre)>|<br\s*/?>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")
 
 
+def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
+    if value.strip().lower().startswith("data:"):
+        if tag == "img" and attribute == "src" and _SAFE_DATA_IMAGE.match(value.strip()):
+            return value
+        return None
+    return value
+
+
 def sanitize_html(value: str | None) -> str:
-    """Keep formatting, drop scripts, event handlers and unknown tags."""
+    """Keep formatting, drop scripts, event handlers, unknown tags and unsafe URLs."""
     if not value:
         return ""
     return nh3.clean(
         value,
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
+        attribute_filter=_filter_attribute,
         url_schemes={"http", "https", "mailto", "cid", "data"},
         link_rel="noopener noreferrer nofollow",
     )
