@@ -38,7 +38,7 @@ def upgrade_database(app: Flask) -> None:
     from webapp.seed import ensure_roles, ensure_workflows
 
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")  # independent branches (one per feature) may coexist
         ensure_roles()
         ensure_workflows(db.session)
         ensure_automation_user(app.appbuilder.sm, db.session)
