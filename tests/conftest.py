@@ -91,8 +91,7 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 
 
 KEEP_TABLES = {"ab_role", "ab_permission", "ab_view_menu", "ab_permission_view",
-               "ab_permission_view_role", "item_type", "status", "custom_field",
-               "alembic_version"}
+               "ab_permission_view_role", "alembic_version"}
 
 
 def reset_database(application: Flask) -> None:
@@ -104,16 +103,9 @@ def reset_database(application: Flask) -> None:
 
     with application.app_context():
         db.session.rollback()
-        tables = [t for t in reversed(Model.metadata.sorted_tables) if t.name not in KEEP_TABLES]
-        if db.engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            db.session.execute(text("DELETE FROM custom_field"))
-            db.session.execute(text("DELETE FROM status"))
-            db.session.execute(text("DELETE FROM item_type"))
-        else:
-            for table in tables + [Model.metadata.tables[n] for n in
-                                   ("custom_field", "status", "item_type")]:
+        # DELETE, not TRUNCATE: on PostgreSQL a TRUNCATE of ~40 tables costs ~1 s a test.
+        for table in reversed(Model.metadata.sorted_tables):
+            if table.name not in KEEP_TABLES:
                 db.session.execute(table.delete())
         db.session.commit()
         ensure_workflows(db.session)

@@ -490,9 +490,6 @@ def test_swagger_ui_and_api_answer_a_logged_in_browser(app, client, make) -> Non
     assert "swagger" in html.lower()
     assert "/api/v1/_openapi" in html
     # The Swagger UI's own calls use the session cookie, not a JWT (allow_browser_login).
-    spec = browser.get("/api/v1/_openapi")
-    assert spec.status_code == 200
-    assert "/api/v1/ticket/" in spec.get_json()["paths"]
     shown = browser.get(f"/api/v1/ticket/{ticket.id}")
     assert shown.status_code == 200
     assert shown.get_json()["result"]["title"] == "Seen through the session"
