@@ -44,3 +44,11 @@ class ScopedInterface(SQLAInterface):
 
     def edit(self, item: Any, commit: bool = True) -> None:
         self._checked(item, is_new=False, commit=commit)
+
+    def commit(self) -> None:
+        """Commit what ``add(…, commit=False)`` checked and flushed."""
+        try:
+            self.session.commit()
+        except SQLAlchemyError as exc:
+            self.session.rollback()
+            raise Invalid(integrity_message(exc) if hasattr(exc, "orig") else str(exc)) from exc

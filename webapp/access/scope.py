@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
@@ -151,6 +151,34 @@ def _event_rule(viewer: Viewer) -> ColumnElement[bool]:
 
 
 RULES[Event] = _event_rule
+
+
+def visibility_follows(model: type, viewer: Viewer) -> str | None:
+    """The relationship whose target the viewer sees exactly when they see the row itself
+    (so a checked reference proves the row visible), or None."""
+    if model is Item and viewer.sees_team_projects:
+        return "project"
+    if model in (Folder, ProjectGrant) and viewer.is_staff:
+        return "project"
+    return None
+
+
+def known_visible(model: type, viewer: Viewer) -> set[int]:
+    """Ids of ``model`` already found visible to ``viewer`` in this request (add to it)."""
+    if not has_request_context():
+        return set()
+    memo: dict[tuple[type, Viewer], set[int]] = g.setdefault("relaydesk_visible_ids", {})
+    return memo.setdefault((model, viewer), set())
+
+
+def load_visible(session: Session, model: type, pk: int, viewer: Viewer) -> Any:
+    """The row with id ``pk`` if ``viewer`` may see it (remembered for this request), else None."""
+    row = session.scalars(
+        select(model).where(model.id == pk, visibility_clause(model, viewer))
+    ).first()
+    if row is not None:
+        known_visible(model, viewer).add(pk)
+    return row
 
 
 def is_scoped(model: type) -> bool:

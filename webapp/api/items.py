@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
+from flask import Response, g, request
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.security.decorators import permission_name
+from sqlalchemy.orm import joinedload
 
 from webapp.access.interface import ScopedInterface, request_viewer
+from webapp.access.scope import load_visible
 from webapp.api.base import ScopedModelRestApi
 from webapp.commands.convert_item import convert_ticket_to_task, parse_convert_request
 from webapp.commands.errors import CommandError
 from webapp.extensions import db
-from webapp.models import Item, ItemKind
+from webapp.models import Item, ItemKind, ItemType, Project
 
 _COMMON_LIST = ["id", "kind", "title", "item_type.id", "item_type.name", "status.id",
                 "status.name", "priority", "project.id", "project.name", "requester.id",
@@ -43,6 +45,20 @@ class _ItemApi(ScopedModelRestApi):
 
     def pre_add(self, item: Item) -> None:
         item.kind = self.kind
+
+    def preload(self, body: Any) -> None:
+        type_id = body.get("item_type") if isinstance(body, dict) else None
+        if isinstance(type_id, int) and not isinstance(type_id, bool):
+            # Held on ``g``: the session's identity map keeps only weak references.
+            g.preloaded_item_type = db.session.get(
+                ItemType, type_id,
+                options=[joinedload(ItemType.statuses), joinedload(ItemType.custom_fields)],
+            )
+        project_id = body.get("project") if isinstance(body, dict) else None
+        if isinstance(project_id, int) and not isinstance(project_id, bool):
+            # Loaded through the visibility rule, so the write check need not ask again.
+            g.preloaded_project = load_visible(db.session, Project, project_id,
+                                               request_viewer())
 
 
 class TicketApi(_ItemApi):

@@ -15,9 +15,17 @@ from typing import Any
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.interfaces import ONETOMANY
 
-from webapp.access.scope import Viewer, is_scoped, is_visible, visibility_clause
+from webapp.access.scope import (
+    Viewer,
+    is_scoped,
+    is_visible,
+    known_visible,
+    visibility_clause,
+    visibility_follows,
+)
 from webapp.commands.errors import Invalid, merge_messages
 
 Prepare = Callable[[Session, Any, Viewer, bool], None]
@@ -78,10 +86,15 @@ def reference_errors(session: Session, obj: Any, rels: list[Any], viewer: Viewer
         if not ids:
             continue
         target = rel.mapper.class_
+        known = known_visible(target, viewer)
+        unknown = ids - known
+        if not unknown:
+            continue
         seen = set(session.scalars(
-            select(target.id).where(target.id.in_(ids), visibility_clause(target, viewer))
+            select(target.id).where(target.id.in_(unknown), visibility_clause(target, viewer))
         ))
-        missing = sorted(ids - seen)
+        known.update(seen)
+        missing = sorted(unknown - seen)
         if missing:
             name = target.__tablename__.replace("_", " ")
             errors[rel.key] = [
@@ -95,9 +108,20 @@ def integrity_message(exc: IntegrityError) -> dict:
     return {"_schema": [f"conflicts with existing data or a database rule: {text}"]}
 
 
+def _init_new_collections(obj: Any) -> None:
+    """A new row has no related rows yet: start its unset collections empty while it is pending
+    (no SQL), so that nothing lazy-loads them after the flush."""
+    state = inspect(obj)
+    for rel in state.mapper.relationships:
+        if rel.uselist and rel.key not in state.dict:
+            set_committed_value(obj, rel.key, [])
+
+
 def check_write(session: Session, obj: Any, viewer: Viewer, *, is_new: bool) -> None:
     """Prepare, flush and verify ``obj``; raises ``Invalid``. The caller commits or rolls back."""
     rules = RULES.get(type(obj), ModelRules())
+    if is_new and inspect(obj).key is None:
+        _init_new_collections(obj)
     for prepare in rules.prepare:
         prepare(session, obj, viewer, is_new)
     early: dict = {}
@@ -117,5 +141,9 @@ def check_write(session: Session, obj: Any, viewer: Viewer, *, is_new: bool) -> 
     if errors:
         raise Invalid(errors)
     session.flush()
-    if is_scoped(type(obj)) and not is_visible(session, obj, viewer):
+    follows = visibility_follows(type(obj), viewer)
+    proven = follows is not None and any(
+        rel.key == follows and _referenced_ids(obj, rel) for rel in rels
+    )
+    if is_scoped(type(obj)) and not proven and not is_visible(session, obj, viewer):
         raise Invalid({"_schema": ["this change would put the record out of your own reach"]})

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from sqlalchemy.orm import joinedload
 
 
 class RelaydeskSecurityManager(SecurityManager):
@@ -13,6 +16,18 @@ class RelaydeskSecurityManager(SecurityManager):
         for name in self.builtin_roles:
             if self.find_role(name) is None:
                 self.add_role(name)
+
+    def is_item_public(self, permission_name: str, view_name: str) -> bool:
+        """Nothing is public in Relaydesk (no Public role): skip FAB's two role queries."""
+        return False
+
+    def get_user_by_id(self, pk: Any) -> Any:
+        """The user with roles and groups in one round trip (FAB lazy-loads them: 3 queries)."""
+        user_model = self.user_model
+        return self.session.get(user_model, pk, options=[
+            joinedload(user_model.roles),
+            joinedload(user_model.groups).selectinload(self.group_model.roles),
+        ])
 
 
 __all__ = ["RelaydeskSecurityManager"]

@@ -11,7 +11,7 @@ from webapp.access.scope import Viewer
 from webapp.commands.custom_values import clean_custom_values
 from webapp.commands.write_check import rules_for
 from webapp.content.html import sanitize_html
-from webapp.models import CustomField, Folder, Item, ItemType, Status
+from webapp.models import Folder, Item, ItemType, Status
 
 
 def _type_id(item: Item) -> int | None:
@@ -72,10 +72,7 @@ def validate_item(session: Session, item: Item, viewer: Viewer, is_new: bool) ->
             errors[finish] = [f"must not be before {start}"]
     if any(p.id == item.id for p in item.predecessors):
         errors["predecessors"] = ["an item cannot be its own predecessor"]
-    fields = session.scalars(
-        select(CustomField).where(CustomField.item_type_id == item_type.id)
-    ).all()
-    cleaned, field_errors = clean_custom_values(fields, item.custom_values)
+    cleaned, field_errors = clean_custom_values(item_type.custom_fields, item.custom_values)
     if field_errors:
         errors["custom_values"] = field_errors
     elif cleaned != item.custom_values:
