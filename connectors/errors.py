@@ -17,3 +17,12 @@ class Retryable(ActionError):
 
 class Permanent(ActionError):
     """Retrying cannot help (bad input, 4xx, a template error)."""
+
+
+class RateLimited(Retryable):
+    """The vendor answered 429 (``from_vendor``), or the connection's shared rate budget says
+    wait: every delivery to the connection waits ``after`` seconds, not only this one."""
+
+    def __init__(self, reason: str, after: float, *, from_vendor: bool = True) -> None:
+        super().__init__(reason, after)
+        self.from_vendor = from_vendor

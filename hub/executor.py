@@ -17,7 +17,7 @@ from hub.ledger import DeliveryLedger
 from hub.runtime import HubSettings
 from hub.templating import TemplateFailure, render_params
 from triggers.outbox import Actor, acting_as
-from webapp.models import Delivery, DeliveryStatus
+from webapp.models import Delivery, DeliveryStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,14 @@ def run_delivery(session: Session, ledger: DeliveryLedger, delivery_id: int,
     if delivery is None or delivery.status != DeliveryStatus.RUNNING:
         session.rollback()
         return delivery.status if delivery is not None else DeliveryStatus.SKIPPED
+    until = ledger.lease_until
+    if until is not None and (delivery.lease_expires_at != until or utcnow() >= until):
+        # Its turn in the claimed batch came after the batch's lease ran out: another worker
+        # may have taken it back (and be running it). Leave it to be claimed again.
+        log.warning("lease ran out before the delivery started; left for the next claim",
+                    extra={"delivery_id": delivery_id})
+        session.rollback()
+        return DeliveryStatus.RUNNING
     attempt = delivery.attempts
     started = time.perf_counter()
     error: str | None = None

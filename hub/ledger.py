@@ -38,6 +38,8 @@ class DeliveryLedger:
         self.session = session
         self.policy = policy
         self.lease = dt.timedelta(seconds=lease_seconds)
+        #: When the lease of the last batch this ledger claimed runs out.
+        self.lease_until: dt.datetime | None = None
 
     def claim_due(self, limit: int, only: Sequence[int] | None = None) -> list[int]:
         """Take up to ``limit`` due deliveries (running ones whose lease expired included)
@@ -50,9 +52,10 @@ class DeliveryLedger:
             query = query.with_for_update(skip_locked=True)
         ids = list(self.session.scalars(query))
         if ids:
+            self.lease_until = now + self.lease
             self.session.execute(
                 update(Delivery).where(Delivery.id.in_(ids)).values(
-                    status=DeliveryStatus.RUNNING, lease_expires_at=now + self.lease,
+                    status=DeliveryStatus.RUNNING, lease_expires_at=self.lease_until,
                     attempts=Delivery.attempts + 1, updated_at=now,
                 ).execution_options(synchronize_session=False)
             )
@@ -99,8 +102,19 @@ class DeliveryLedger:
             self._skip_followers(follower.id)
 
     def replay(self, delivery: Delivery) -> None:
-        """Run a delivery again from scratch, with the actions that waited on it. Commits."""
-        self._reset(delivery)
+        """Run a delivery again from scratch, with the actions that waited on it. Commits.
+
+        A delivery skipped because an earlier action of its recipe died cannot run before
+        that one succeeds: the replay starts from the earliest dead or skipped one before it.
+        """
+        start = delivery
+        while start.after_delivery_id is not None:
+            previous = self.session.get(Delivery, start.after_delivery_id)
+            if previous is None or previous.status not in (DeliveryStatus.DEAD,
+                                                           DeliveryStatus.SKIPPED):
+                break
+            start = previous
+        self._reset(start)
         self.session.commit()
 
     def _reset(self, delivery: Delivery) -> None:

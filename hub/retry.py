@@ -13,8 +13,9 @@ import math
 import random
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
+
+from connectors.retry_after import parse_retry_after as parse_retry_after
 
 #: Svix's schedule: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
 DEFAULT_SCHEDULE: tuple[float, ...] = (0, 5, 300, 1800, 7200, 18000, 36000, 36000)
@@ -24,7 +25,6 @@ MAX_RETRY_AFTER = 24 * 3600.0
 
 _UNITS: dict[str, float] = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _DELAY = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)\s*([smhd]?)$", re.IGNORECASE)
-_DELTA_SECONDS = re.compile(r"^\d+(?:\.\d+)?$")
 
 _default_rng = random.Random()
 
@@ -123,31 +123,3 @@ def _format_delay(seconds: float) -> str:
         if seconds % size == 0:
             return f"{int(seconds // size)}{unit}"
     return f"{seconds:g}s"
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header value (delta-seconds or an HTTP-date).
-
-    ``now`` is naive UTC (or aware). A date in the past gives 0; garbage gives None.
-    """
-    if value is None:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    if _DELTA_SECONDS.match(text):
-        seconds = float(text)
-        return seconds if math.isfinite(seconds) else None
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when is None:  # older Pythons returned None instead of raising
-        return None
-    return max(0.0, (_as_utc(when) - _as_utc(now)).total_seconds())
-
-
-def _as_utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)

@@ -63,7 +63,9 @@ def scan_sla(session: Session, now: dt.datetime | None = None) -> int:
                  or_(ItemSla.first_response_warn_at <= now, ItemSla.first_response_due_at <= now)),
             and_(ItemSla.resolved_at.is_(None), ItemSla.resolution_due_at.is_not(None),
                  or_(ItemSla.resolution_warn_at <= now, ItemSla.resolution_due_at <= now)))
-    )).all()
+    # One order for every scanner, so that concurrent scans never wait on each other in a
+    # cycle (a deadlock) while claiming firings.
+    ).order_by(ItemSla.item_id)).all()
     fired = 0
     for clock in open_clocks:
         _settle(session, clock)
@@ -72,10 +74,14 @@ def scan_sla(session: Session, now: dt.datetime | None = None) -> int:
                           else "resolved_at")
             due = getattr(clock, f"{target}_due_at")
             warn = getattr(clock, f"{target}_warn_at")
-            if due is None or met is not None:
+            if due is None:
                 continue
             for kind, when in (("warning", warn), ("breached", due)):
                 if when is None or when > now:
+                    continue
+                # Met in time: nothing to report. Met late (the reply or the resolution came
+                # after the due time, with no scan in between): still a breach, reported once.
+                if met is not None and (kind == "warning" or met <= due):
                     continue
                 if not _claim_firing(session, clock.item_id, f"sla.{target}.{kind}"):
                     continue
@@ -91,10 +97,12 @@ def scan_sla(session: Session, now: dt.datetime | None = None) -> int:
 def scan_idle(session: Session, now: dt.datetime | None = None) -> int:
     now = now or utcnow()
     fired = 0
-    for rule in session.scalars(select(IdleRule).where(IdleRule.enabled.is_(True))).all():
+    for rule in session.scalars(select(IdleRule).where(IdleRule.enabled.is_(True))
+                                .order_by(IdleRule.id)).all():
         cutoff = now - dt.timedelta(hours=rule.hours)
         items = session.scalars(select(Item).where(
-            Item.status_id == rule.status_id, Item.status_changed_at <= cutoff)).all()
+            Item.status_id == rule.status_id, Item.status_changed_at <= cutoff)
+            .order_by(Item.id)).all()
         for item in items:
             marker = item.status_changed_at.isoformat(timespec="seconds")
             if not _claim_firing(session, item.id, f"idle.{rule.id}", marker):

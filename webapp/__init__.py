@@ -37,12 +37,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         appbuilder = AppBuilder(security_manager_class=RelaydeskSecurityManager)
         appbuilder.init_app(app, db.session)
         from webapp.api import register_apis
+        from webapp.api.connections import register_connection_apis
         from webapp.views import register_views
         from webapp.views.automation import register_automation_views
+        from webapp.views.connections import register_connection_views
 
         register_views(appbuilder)
         register_automation_views(appbuilder)
         register_apis(appbuilder)
+        register_connection_apis(appbuilder)
+        register_connection_views(appbuilder)
+        from webapp.mail import register_mail  # the e-mail channel's screens and APIs
+
+        register_mail(appbuilder)
 
     from webapp.automation import init_automation
     from webapp.csrf import init_csrf

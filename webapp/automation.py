@@ -17,7 +17,9 @@ from webapp.extensions import db
 DISPATCHER_KEY = "relaydesk_dispatcher"
 RUNTIME_KEY = "relaydesk_hub_runtime"
 _MAIL_KEYS = ("SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS",
-              "MAIL_FROM")
+              "MAIL_FROM", "MAIL_BRAND_NAME", "MAIL_NEVER_FOLLOW", "MAIL_AUTOREPLY_LIMIT",
+              "MAIL_AUTOREPLY_WINDOW_MINUTES")
+_CONNECTOR_KEYS = ("CONNECTION_KEY", "DATA_DIR", "REDIS_URL", "CONNECTOR_TIMEOUT_SECONDS")
 
 
 def hub_settings(config: dict[str, Any]) -> HubSettings:
@@ -27,7 +29,7 @@ def hub_settings(config: dict[str, Any]) -> HubSettings:
         retry=policy, lease_seconds=config["HUB_LEASE_SECONDS"],
         max_depth=config["HUB_MAX_DEPTH"], batch_size=config["HUB_BATCH_SIZE"],
         sweep_grace_seconds=config["HUB_SWEEP_GRACE_SECONDS"],
-        extra={key: config[key] for key in _MAIL_KEYS},
+        extra={key: config[key] for key in _MAIL_KEYS + _CONNECTOR_KEYS},
     )
 
 
@@ -74,3 +76,16 @@ def scan_timers_once(rt: Runtime) -> int:
 
     with runtime.session_scope(rt) as session:
         return scan_timers(session)
+
+
+def delivery_ledger() -> Any:
+    """The current app's delivery ledger, on the request's session."""
+    from hub.ledger import DeliveryLedger
+
+    settings = app_runtime(current_app).settings
+    return DeliveryLedger(db.session, settings.retry, settings.lease_seconds)
+
+
+def wake_workers() -> None:
+    """Tell whoever works the ledger that deliveries are due now (after a replay)."""
+    current_app.extensions[DISPATCHER_KEY].deliveries_due()

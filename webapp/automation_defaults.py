@@ -45,6 +45,31 @@ DEFAULT_RECIPES = (
             "public": True,
             "body": "The status of \"{{ item.title }}\" is now {{ item.status }}."})],
     },
+    # The e-mail channel (templates under Mail → Mail templates).
+    {
+        "builtin_key": "default.mail_acknowledgement",
+        "name": "Acknowledge requests received by e-mail",
+        "trigger_event": "mail.received", "position": 40,
+        "conditions": {"match": "all", "rules": [
+            {"field": "event.data.acknowledge", "op": "eq", "value": True}]},
+        "actions": [("notify_followers", {"template": "ticket.created", "to": "requester",
+                                          "include_author": True})],
+    },
+    {
+        "builtin_key": "default.mail_reply_notification",
+        "name": "E-mail public replies to the requester and followers",
+        "trigger_event": "message.created", "position": 50,
+        "conditions": {"match": "all", "rules": [
+            {"field": "message.public", "op": "eq", "value": True}]},
+        "actions": [("notify_followers", {"template": "message.created"})],
+    },
+    {
+        "builtin_key": "default.mail_status_notification",
+        "name": "E-mail the requester when a ticket's status changes", "enabled": False,
+        "trigger_event": "ticket.status_changed", "position": 60,
+        "actions": [("notify_followers", {"template": "ticket.status_changed",
+                                          "to": "requester"})],
+    },
 )
 
 
@@ -67,6 +92,7 @@ def ensure_default_recipes(session: Session) -> None:
             continue
         recipe = Recipe(
             builtin_key=spec["builtin_key"], name=spec["name"],
+            enabled=spec.get("enabled", True),
             trigger_event=spec["trigger_event"], position=spec["position"],
             conditions=spec.get("conditions"), trigger_filter=spec.get("trigger_filter"),
             actions=[RecipeAction(position=i, action_type=kind, params=params)
@@ -86,3 +112,6 @@ def ensure_default_recipes(session: Session) -> None:
             SlaTarget(first_response_minutes=480, resolution_minutes=2400),
         ]))
     session.commit()
+    from webapp.mail import ensure_mail_templates
+
+    ensure_mail_templates(session)

@@ -166,6 +166,36 @@ def scheduler(once: bool) -> None:
     sched.run_forever()
 
 
+@main.command("smtpd")
+@click.option("--host", default=None, help="Address to listen on (default: SMTPD_HOST).")
+@click.option("--port", default=None, type=int, help="Port (default: SMTPD_PORT).")
+def smtpd(host: str | None, port: int | None) -> None:
+    """Mail intake: an SMTP server that stores every message, then files it as a ticket or
+    a reply (or keeps it as ignored/rejected mail with the reason)."""
+    import signal
+    import threading
+
+    from webapp.mail import process_backlog, smtp_server
+
+    app = _app()
+    host = host or app.config["SMTPD_HOST"]
+    port = app.config["SMTPD_PORT"] if port is None else port
+    server = smtp_server(app, host, port)
+    backlog = process_backlog(app)
+    try:
+        server.start()
+    except (OSError, RuntimeError) as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
+    click.echo(f"mail intake listening on {host}:{server.port} (processed {backlog} stored "
+               "mail left from before)", err=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    server.stop()
+    click.echo("mail intake stopped", err=True)
+
+
 @main.command("config")
 def config_table() -> None:
     """Print every environment variable the app reads, with its default."""

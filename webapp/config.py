@@ -64,6 +64,26 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_STARTTLS", "SMTP_STARTTLS", False, _bool, "Use STARTTLS with the relay."),
     Setting("MAIL_FROM", "MAIL_FROM", "support@relaydesk.local", str,
             "Sender address of outgoing mail."),
+    Setting("MAIL_BRAND_NAME", "MAIL_BRAND_NAME", "Relaydesk Support", str,
+            "Sender name of outgoing mail (a support address's own name wins)."),
+    Setting("SMTPD_HOST", "SMTPD_HOST", "127.0.0.1", str,
+            "Address `relaydesk smtpd` (the mail intake) listens on."),
+    Setting("SMTPD_PORT", "SMTPD_PORT", 2525, int, "Port of the mail intake."),
+    Setting("MAIL_MAX_BYTES", "MAIL_MAX_BYTES", 40 * 1024 * 1024, int,
+            "Largest inbound mail accepted (SMTP and HTTP), in bytes."),
+    Setting("MAIL_FREEMAIL_DOMAINS", "MAIL_FREEMAIL_DOMAINS", "<built-in>", str,
+            "Comma list of free-mail domains whose senders never create an organization; "
+            "`<built-in>` stands for common ones (gmail.com, outlook.com, uol.com.br, …)."),
+    Setting("MAIL_CREATE_ORGANIZATIONS", "MAIL_CREATE_ORGANIZATIONS", True, _bool,
+            "A sender from an unknown company domain creates that organization."),
+    Setting("MAIL_NEVER_FOLLOW", "MAIL_NEVER_FOLLOW", "", str,
+            "Comma list of addresses (or @domain) never made followers from Cc nor sent "
+            "notifications; the support addresses never are."),
+    Setting("MAIL_AUTOREPLY_LIMIT", "MAIL_AUTOREPLY_LIMIT", 5, int,
+            "Most automatic mails (acknowledgements, notifications of mail from customers) "
+            "sent to one address per window."),
+    Setting("MAIL_AUTOREPLY_WINDOW_MINUTES", "MAIL_AUTOREPLY_WINDOW_MINUTES", 60, int,
+            "The window of that limit, in minutes."),
     Setting("HUB_RETRY_SCHEDULE", "HUB_RETRY_SCHEDULE", "0,5s,5m,30m,2h,5h,10h,10h", str,
             "Delays before each delivery attempt (Svix's schedule); dead after the last."),
     Setting("HUB_RETRY_JITTER", "HUB_RETRY_JITTER", 0.1, float,
@@ -80,6 +100,11 @@ SETTINGS: tuple[Setting, ...] = (
             "Without REDIS_URL, work the ledger in a thread of the web process."),
     Setting("SCHEDULER_INTERVAL_SECONDS", "SCHEDULER_INTERVAL_SECONDS", 5.0, float,
             "How often the scheduler sweeps events, due deliveries and timers."),
+    Setting("CONNECTION_KEY", "CONNECTION_KEY", "", str,
+            "Fernet key(s) encrypting connector credentials, comma-separated (the first "
+            "encrypts, all decrypt); empty: one generated into <DATA_DIR>/connection.key."),
+    Setting("CONNECTOR_TIMEOUT_SECONDS", "CONNECTOR_TIMEOUT_SECONDS", 30.0, float,
+            "How long a connector waits for a vendor's answer."),
     Setting("LOG_LEVEL", "LOG_LEVEL", "INFO", str, "Log level (structured JSON lines)."),
 )
 

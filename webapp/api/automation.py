@@ -10,11 +10,9 @@ from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
 
 from hub.actions import REGISTRY, describe
-from hub.ledger import DeliveryLedger
 from webapp.access.interface import ScopedInterface
 from webapp.api.base import ScopedModelRestApi
-from webapp.automation import app_runtime
-from webapp.extensions import db
+from webapp.automation import delivery_ledger, wake_workers
 from webapp.models import Delivery, DeliveryStatus, Event, Recipe, RecipeAction
 
 
@@ -99,8 +97,8 @@ class RecipeApi(ScopedModelRestApi):
         since = _parse_since(body)
         if isinstance(since, str):
             return self.response_422(message={"since": [since]})
-        ids = _ledger().rerun_failed(recipe.id, since)
-        _wake()
+        ids = delivery_ledger().rerun_failed(recipe.id, since)
+        wake_workers()
         return self.response(200, result={"replayed": ids})
 
 
@@ -116,19 +114,8 @@ def _parse_since(body: Any) -> dt.datetime | str:
     return since
 
 
-def _ledger() -> DeliveryLedger:
-    from flask import current_app
-
-    settings = app_runtime(current_app).settings
-    return DeliveryLedger(db.session, settings.retry, settings.lease_seconds)
 
 
-def _wake() -> None:
-    from flask import current_app
-
-    from webapp.automation import DISPATCHER_KEY
-
-    current_app.extensions[DISPATCHER_KEY].deliveries_due()
 
 
 class RecipeActionApi(ScopedModelRestApi):
@@ -184,6 +171,6 @@ class DeliveryApi(ScopedModelRestApi):
             return self.response_404()
         if delivery.status == DeliveryStatus.RUNNING:
             return self.response_422(message={"status": ["is running; wait for it to end"]})
-        _ledger().replay(delivery)
-        _wake()
+        delivery_ledger().replay(delivery)
+        wake_workers()
         return self.response(200, result={"id": delivery.id, "status": delivery.status.value})

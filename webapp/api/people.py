@@ -11,10 +11,10 @@ class OrganizationApi(ScopedModelRestApi):
     resource_name = "organization"
     class_permission_name = "Organization"
     datamodel = ScopedInterface(Organization)
-    list_columns = ["id", "name", "notes", "created_at"]
-    show_columns = ["id", "name", "notes", "domains.id", "domains.domain", "created_at",
-                    "updated_at"]
-    add_columns = ["name", "notes"]
+    list_columns = ["id", "name", "notes", "hourly_rate", "created_at"]
+    show_columns = ["id", "name", "notes", "hourly_rate", "domains.id", "domains.domain",
+                    "created_at", "updated_at"]
+    add_columns = ["name", "notes", "hourly_rate"]
     edit_columns = add_columns
     search_columns = ["name"]
 

@@ -29,11 +29,13 @@ class ProjectApi(ScopedModelRestApi):
     class_permission_name = "Project"
     datamodel = ScopedInterface(Project)
     list_columns = ["id", "name", "is_template", "portfolio.id", "portfolio.name",
-                    "organization.id", "organization.name", "created_at"]
+                    "organization.id", "organization.name", "hourly_rate", "created_at"]
     show_columns = ["id", "name", "description", "is_template", "portfolio.id",
-                    "portfolio.name", "organization.id", "organization.name", "teams.id",
-                    "teams.name", "folders.id", "folders.name", "created_at", "updated_at"]
-    add_columns = ["name", "description", "is_template", "portfolio", "organization", "teams"]
+                    "portfolio.name", "organization.id", "organization.name", "hourly_rate",
+                    "teams.id", "teams.name", "folders.id", "folders.name", "created_at",
+                    "updated_at"]
+    add_columns = ["name", "description", "is_template", "portfolio", "organization", "teams",
+                   "hourly_rate"]
     edit_columns = add_columns
     search_columns = ["name", "is_template", "portfolio", "organization"]
 

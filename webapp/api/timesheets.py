@@ -12,7 +12,7 @@ class TimesheetApi(ScopedModelRestApi):
     class_permission_name = "Timesheet"
     datamodel = ScopedInterface(Timesheet)
     list_columns = ["id", "user.id", "user.username", "item.id", "item.title", "work_date",
-                    "hours", "billable", "note"]
+                    "hours", "billable", "note", "invoiced_at", "invoice_ref"]
     show_columns = list_columns + ["created_at"]
     add_columns = ["user", "item", "work_date", "hours", "billable", "note"]
     edit_columns = add_columns

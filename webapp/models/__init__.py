@@ -4,9 +4,25 @@ from flask_appbuilder.security.sqla.models import Role, User
 
 from webapp.models.automation import Delivery, DeliveryStatus, Recipe, RecipeAction
 from webapp.models.base import Model, TimestampMixin, utcnow
+from webapp.models.connections import (
+    BillingLine,
+    BillingRun,
+    BillingStatus,
+    Connection,
+    ConnectorCall,
+    ExternalLink,
+)
 from webapp.models.conversation import Attachment, Message
 from webapp.models.events import Event
 from webapp.models.items import Item
+from webapp.models.mail import (
+    InboundMail,
+    InboundStatus,
+    MailDirection,
+    MailMessage,
+    MailTemplate,
+    SupportAddress,
+)
 from webapp.models.people import Customer, Organization, OrganizationDomain
 from webapp.models.projects import Folder, Portfolio, Project, ProjectGrant
 from webapp.models.sla import (
@@ -36,4 +52,7 @@ __all__ = [
     "ItemType", "Message", "Model", "Organization", "OrganizationDomain", "Portfolio",
     "Project", "ProjectGrant", "Role", "Status", "StatusCategory", "Team", "TimestampMixin",
     "Timesheet", "User", "utcnow",
+    "InboundMail", "InboundStatus", "MailDirection", "MailMessage", "MailTemplate",
+    "SupportAddress",
+    "BillingLine", "BillingRun", "BillingStatus", "Connection", "ConnectorCall", "ExternalLink",
 ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from webapp.models.base import Model, TimestampMixin
@@ -14,6 +16,8 @@ class Organization(TimestampMixin, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
     notes: Mapped[str | None] = mapped_column(Text)
+    # What an hour of work is billed at (a project's own rate comes first).
+    hourly_rate: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
 
     domains: Mapped[list[OrganizationDomain]] = relationship(
         back_populates="organization", cascade="all, delete-orphan"

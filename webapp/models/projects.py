@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.models.base import Model, TimestampMixin
@@ -48,6 +58,8 @@ class Project(TimestampMixin, Model):
         ForeignKey("organization.id", ondelete="SET NULL"), index=True
     )
     is_template: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # Billing rate per hour; empty: the organization's.
+    hourly_rate: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
 
     portfolio: Mapped[Portfolio | None] = relationship(back_populates="projects")
     organization: Mapped[Organization | None] = relationship()

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Numeric, String
+from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.models.base import Model, TimestampMixin
@@ -29,6 +29,9 @@ class Timesheet(TimestampMixin, Model):
     hours: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False)
     billable: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     note: Mapped[str | None] = mapped_column(String(1000))
+    # Set once the hours are on an invoice (and never billed again).
+    invoiced_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    invoice_ref: Mapped[str | None] = mapped_column(String(255))
 
     user: Mapped[User] = relationship("User")
     item: Mapped[Item] = relationship()

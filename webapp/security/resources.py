@@ -11,6 +11,8 @@ CONFIG_RESOURCES = (
     "Portfolio", "ProjectGrant", "Team", "ItemType", "Status", "CustomField",
     "OrganizationDomain", "Recipe", "RecipeAction", "Delivery", "SlaPolicy", "SlaTarget",
     "BusinessCalendar", "Holiday", "IdleRule", "ItemSla",
+    "SupportAddress", "MailTemplate", "InboundMail",
+    "Connection", "Connector", "ExternalLink", "BillingRun",
 )
 # What a collaborator works on (own and assigned items only).
 COLLABORATOR_RESOURCES = ("Ticket", "Task", "Message", "Attachment", "Timesheet")

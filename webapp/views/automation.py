@@ -5,16 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import current_app, flash, redirect, request
+from flask import flash, redirect, request
 from flask_appbuilder import AppBuilder
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
 
-from hub.ledger import DeliveryLedger
 from webapp.access.interface import ScopedInterface
-from webapp.automation import DISPATCHER_KEY, app_runtime
-from webapp.extensions import db
+from webapp.automation import delivery_ledger, wake_workers
 from webapp.models import (
     BusinessCalendar,
     Delivery,
@@ -34,13 +32,8 @@ from webapp.views.json_field import json_fields
 _READ_ONLY = {"list", "show"}
 
 
-def _ledger() -> DeliveryLedger:
-    settings = app_runtime(current_app).settings
-    return DeliveryLedger(db.session, settings.retry, settings.lease_seconds)
 
 
-def _wake() -> None:
-    current_app.extensions[DISPATCHER_KEY].deliveries_due()
 
 
 class EventView(ScopedModelView):
@@ -71,13 +64,13 @@ class DeliveryView(ScopedModelView):
             multiple=True, single=True)
     def replay(self, items: Any) -> Any:
         items = items if isinstance(items, list) else [items]
-        ledger = _ledger()
+        ledger = delivery_ledger()
         replayed = 0
         for delivery in items:
             if delivery.status != DeliveryStatus.RUNNING:
                 ledger.replay(delivery)
                 replayed += 1
-        _wake()
+        wake_workers()
         flash(f"{replayed} deliveries queued again", "success")
         return redirect(request.referrer or self.get_redirect())
 
@@ -132,8 +125,8 @@ class RecipeView(ScopedModelView):
             flash(f"'since' must be a date and time like 2026-11-23T08:00, got {raw!r}",
                   "danger")
             return redirect(request.referrer or self.get_redirect())
-        replayed = _ledger().rerun_failed(recipe.id, since.replace(tzinfo=None))
-        _wake()
+        replayed = delivery_ledger().rerun_failed(recipe.id, since.replace(tzinfo=None))
+        wake_workers()
         flash(f"{len(replayed)} failed deliveries of {recipe.name!r} queued again", "success")
         return redirect(request.referrer or self.get_redirect())
 

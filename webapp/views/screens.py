@@ -99,10 +99,10 @@ class TimesheetView(ScopedModelView):
     route_base = "/timesheets"
     class_permission_name = "Timesheet"
     datamodel = ScopedInterface(Timesheet)
-    list_columns = ["work_date", "user", "item", "hours", "billable", "note"]
+    list_columns = ["work_date", "user", "item", "hours", "billable", "note", "invoiced_at"]
     add_columns = ["item", "work_date", "hours", "billable", "note"]
     edit_columns = add_columns
-    show_columns = ["user"] + add_columns + ["created_at"]
+    show_columns = ["user"] + add_columns + ["invoiced_at", "invoice_ref", "created_at"]
     search_columns = ["user", "item", "work_date", "billable"]
     base_order = ("work_date", "desc")
 
@@ -123,7 +123,8 @@ class ProjectView(ScopedModelView):
     class_permission_name = "Project"
     datamodel = ScopedInterface(Project)
     list_columns = ["name", "portfolio", "organization", "is_template", "created_at"]
-    add_columns = ["name", "description", "portfolio", "organization", "teams", "is_template"]
+    add_columns = ["name", "description", "portfolio", "organization", "teams", "is_template",
+                   "hourly_rate"]
     edit_columns = add_columns
     show_columns = add_columns + ["created_at", "updated_at"]
     search_columns = ["name", "portfolio", "organization", "is_template"]
@@ -166,10 +167,10 @@ class OrganizationView(ScopedModelView):
     route_base = "/organizations"
     class_permission_name = "Organization"
     datamodel = ScopedInterface(Organization)
-    list_columns = ["name", "domains", "created_at"]
-    add_columns = ["name", "notes"]
+    list_columns = ["name", "domains", "hourly_rate", "created_at"]
+    add_columns = ["name", "notes", "hourly_rate"]
     edit_columns = add_columns
-    show_columns = ["name", "notes", "domains", "created_at", "updated_at"]
+    show_columns = ["name", "notes", "hourly_rate", "domains", "created_at", "updated_at"]
     search_columns = ["name"]
 
 

@@ -2,7 +2,9 @@
 
 from webapp.commands.rules import (
     automation,
+    billing,
     items,
+    mail,
     messages,
     people,
     projects,
@@ -10,4 +12,5 @@ from webapp.commands.rules import (
     workflow,
 )
 
-__all__ = ["automation", "items", "messages", "people", "projects", "timesheets", "workflow"]
+__all__ = ["automation", "billing", "items", "mail", "messages", "people", "projects",
+           "timesheets", "workflow"]

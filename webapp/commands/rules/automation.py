@@ -37,6 +37,10 @@ def validate_recipe_action(
     if not isinstance(params, dict):
         return {"params": ["must be an object of input name → value"]}
     problems = spec.schema().validate(params)
+    # A template's value is only known when it is rendered: its type (an e-mail, a number)
+    # is checked at delivery time; its syntax is checked below.
+    problems = {key: messages for key, messages in problems.items()
+                if not _is_template(params.get(key))}
     errors: dict[str, Any] = {}
     if problems:
         errors["params"] = problems
@@ -44,6 +48,10 @@ def validate_recipe_action(
     for path, messages in validate_params(params).items():
         errors.setdefault("params", {}).setdefault(path, []).extend(messages)
     return errors
+
+
+def _is_template(value: Any) -> bool:
+    return isinstance(value, str) and ("{{" in value or "{%" in value)
 
 
 def validate_target(session: Session, target: SlaTarget, viewer: Viewer, is_new: bool) -> dict:
