@@ -18,18 +18,32 @@ class Dispatcher(Protocol):
     def deliveries_due(self) -> None: ...
 
 
+def wake_key(queue_name: str) -> str:
+    """Set while a ``work_pending`` job is queued and not started yet."""
+    return f"relaydesk:{queue_name}:wake"
+
+
+WAKE_TTL_SECONDS = 10
+"""A queued wake-up older than this no longer holds back a new one (a lost job)."""
+
+
 class RQDispatcher:
-    """Fast path: one job per committed transaction. A Redis outage only delays work:
+    """Fast path: after a commit, make sure a job is queued that matches every unmatched
+    event and runs what is due. Commits that arrive while such a job waits in the queue share
+    it, so a burst costs a few jobs rather than one per event; the events themselves are in
+    the database (the ledger), RQ only carries the wake-up. A Redis outage only delays work:
     the scheduler's sweeper enqueues what was missed."""
 
     def __init__(self, redis_url: str, queue_name: str = "hub") -> None:
         self.connection = Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
         self.queue = Queue(queue_name, connection=self.connection)
+        self.wake_key = wake_key(queue_name)
 
     def events_committed(self, event_ids: list[int]) -> None:
         try:
-            self.queue.enqueue("hub.jobs.process_event_batch", list(event_ids),
-                               result_ttl=0, failure_ttl=86400)
+            if self.connection.set(self.wake_key, 1, nx=True, ex=WAKE_TTL_SECONDS):
+                self.queue.enqueue("hub.jobs.work_pending", self.wake_key, result_ttl=0,
+                                   failure_ttl=86400)
         except RedisError as exc:
             log.warning("could not enqueue events; the sweeper will pick them up",
                         extra={"event_ids": event_ids, "error": str(exc)})

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from connectors.errors import Permanent, Retryable
 from hub.actions import ActionContext, get_action
-from hub.context import build_context, subject_item
+from hub.context import LazyContext, build_context, subject_item
 from hub.ledger import DeliveryLedger
 from hub.runtime import HubSettings
 from hub.templating import TemplateFailure, render_params
@@ -34,7 +35,7 @@ def _with_template_defaults(schema: Any, params: dict[str, Any]) -> dict[str, An
     return filled
 
 
-def prepare_inputs(spec_schema: Any, params: dict[str, Any], data: dict[str, Any]) -> dict:
+def prepare_inputs(spec_schema: Any, params: dict[str, Any], data: Mapping[str, Any]) -> dict:
     """Rendered and validated action inputs; ``Permanent`` with a readable reason if not."""
     schema = spec_schema()
     try:
@@ -52,15 +53,15 @@ def _run_one(session: Session, delivery: Delivery, settings: HubSettings) -> dic
     if spec is None:
         raise Permanent(f"unknown action type {delivery.action_type!r}")
     event = delivery.event
-    item = subject_item(session, event)
-    if spec.needs_item and item is None:
+    ctx = ActionContext(session=session, event=event, delivery=delivery,
+                        load_item=lambda: subject_item(session, event),
+                        data=LazyContext(lambda: build_context(session, event, ctx.item)),
+                        settings=settings.extra)
+    if spec.needs_item and ctx.item is None:
         raise Permanent("this event is not about an item (it may have been deleted)")
-    data = build_context(session, event)
     action = delivery.recipe_action
     params = action.params if action is not None else {}
-    inputs = prepare_inputs(spec.schema, params, data)
-    ctx = ActionContext(session=session, event=event, delivery=delivery,
-                        recipe=delivery.recipe, item=item, data=data, settings=settings.extra)
+    inputs = prepare_inputs(spec.schema, params, ctx.data)
     actor = Actor(recipe_id=delivery.recipe_id, depth=event.depth + 1)
     with acting_as(actor):
         result = spec.run(ctx, inputs)
@@ -92,7 +93,7 @@ def _reload_if_ours(session: Session, delivery_id: int, attempt: int) -> Deliver
 def run_delivery(session: Session, ledger: DeliveryLedger, delivery_id: int,
                  settings: HubSettings) -> DeliveryStatus:
     """Run one claimed delivery; its effects and its success commit together."""
-    delivery = session.get(Delivery, delivery_id)
+    delivery = session.get(Delivery, delivery_id, options=_DELIVERY_GRAPH)
     if delivery is None or delivery.status != DeliveryStatus.RUNNING:
         session.rollback()
         return delivery.status if delivery is not None else DeliveryStatus.SKIPPED
@@ -111,10 +112,12 @@ def run_delivery(session: Session, ledger: DeliveryLedger, delivery_id: int,
     retry_after: float | None = None
     try:
         result = _run_one(session, delivery, settings)
-        if _reload_if_ours(session, delivery_id, attempt) is None:
+        if not ledger.record_success(delivery_id, attempt, result, _ms(started)):
+            log.warning("lease lost: another worker took the delivery over; this attempt's "
+                        "outcome is discarded", extra={"delivery_id": delivery_id,
+                                                       "attempt": attempt})
             session.rollback()
             return DeliveryStatus.RUNNING
-        ledger.succeed(delivery, result, _ms(started))
         session.commit()
         return DeliveryStatus.SUCCEEDED
     except Permanent as exc:
@@ -133,6 +136,9 @@ def run_delivery(session: Session, ledger: DeliveryLedger, delivery_id: int,
     log.info("delivery failed", extra={"delivery_id": delivery_id, "error": error,
                                        "status": delivery.status.value})
     return delivery.status
+
+
+_DELIVERY_GRAPH = (joinedload(Delivery.event), joinedload(Delivery.recipe_action))
 
 
 def _ms(started: float) -> int:

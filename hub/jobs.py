@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from hub.work import process_events, run_due_deliveries
+from rq import get_current_job
+
+from hub.work import process_events, process_pending, run_due_deliveries
+
+
+def work_pending(wake_key: str) -> int:
+    """Match every unmatched event and run what is due.
+
+    The wake-up flag is cleared first: a commit after this point queues a new job, so no
+    event can fall between this job's look and the next one.
+    """
+    job = get_current_job()
+    if job is not None:
+        job.connection.delete(wake_key)
+    return process_pending()
 
 
 def process_event(event_id: int) -> int:

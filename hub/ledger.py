@@ -62,16 +62,21 @@ class DeliveryLedger:
         self.session.commit()
         return ids
 
-    def succeed(self, delivery: Delivery, result: dict | None, duration_ms: int) -> None:
-        """Record success; the caller commits (with the action's own changes)."""
+    def record_success(self, delivery_id: int, attempt: int, result: dict | None,
+                       duration_ms: int) -> bool:
+        """Mark the delivery succeeded if this worker's claim (attempt ``attempt``) still holds
+        it; False when another worker took it over. The caller commits (with the action's
+        changes) or, on False, rolls back. One statement: the claim check and the outcome."""
         now = utcnow()
-        delivery.status = DeliveryStatus.SUCCEEDED
-        delivery.result = result
-        delivery.last_error = None
-        delivery.duration_ms = duration_ms
-        delivery.lease_expires_at = None
-        delivery.next_attempt_at = None
-        delivery.finished_at = now
+        updated = self.session.execute(
+            update(Delivery).where(Delivery.id == delivery_id,
+                                   Delivery.status == DeliveryStatus.RUNNING,
+                                   Delivery.attempts == attempt)
+            .values(status=DeliveryStatus.SUCCEEDED, result=result, last_error=None,
+                    duration_ms=duration_ms, lease_expires_at=None, next_attempt_at=None,
+                    finished_at=now, updated_at=now)
+            .execution_options(synchronize_session=False))
+        return updated.rowcount == 1
 
     def fail(self, delivery: Delivery, error: str, duration_ms: int, *,
              permanent: bool = False, retry_after: float | None = None) -> None:

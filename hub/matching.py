@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from hub.conditions import conditions_hold, trigger_matches
-from hub.context import build_context
+from hub.context import LazyContext, build_context
 from webapp.models import Delivery, DeliveryStatus, Event, Recipe, utcnow
 
 log = logging.getLogger(__name__)
@@ -28,14 +30,16 @@ def candidate_recipes(session: Session, event: Event) -> list[Recipe]:
     ))
 
 
-def _lock_event(session: Session, event_id: int) -> Event | None:
-    query = select(Event).where(Event.id == event_id)
+def _lock_events(session: Session, event_ids: Sequence[int]) -> list[Event]:
+    """The events not matched yet, locked (other workers skip them, not wait)."""
+    query = (select(Event).where(Event.id.in_(event_ids), Event.processed_at.is_(None))
+             .order_by(Event.id))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    return session.scalars(query).first()
+    return list(session.scalars(query))
 
 
-def _routes_to(recipe: Recipe, context: dict) -> bool:
+def _routes_to(recipe: Recipe, context: Mapping[str, Any]) -> bool:
     """An organization's routing recipe applies only to what concerns that organization
     (items its people requested, its customers, the organization itself)."""
     if recipe.organization_id is None:
@@ -44,19 +48,9 @@ def _routes_to(recipe: Recipe, context: dict) -> bool:
     return organization.get("id") == recipe.organization_id
 
 
-def match_event(session: Session, event_id: int, max_depth: int) -> list[int]:
-    """Write the deliveries for one event (once); returns their ids. Commits."""
-    event = _lock_event(session, event_id)
-    if event is None or event.processed_at is not None:
-        session.rollback()
-        return []
-    recipes = candidate_recipes(session, event)
-    context = build_context(session, event) if recipes else {}
-    # Actions that already have their delivery (an event matched again after its processed
-    # mark was cleared): the unique (event, action) pair is kept, never doubled or an error.
-    existing = set(session.scalars(
-        select(Delivery.recipe_action_id).where(Delivery.event_id == event.id))) \
-        if recipes else set()
+def _match_one(session: Session, event: Event, recipes: list[Recipe],
+               existing: dict[int, Delivery], max_depth: int) -> list[Delivery]:
+    context = LazyContext(lambda: build_context(session, event))
     now = utcnow()
     created: list[Delivery] = []
     for recipe in recipes:
@@ -76,9 +70,9 @@ def match_event(session: Session, event_id: int, max_depth: int) -> list[int]:
         previous: Delivery | None = None
         for action in recipe.actions:
             if action.id in existing:
-                previous = session.scalars(select(Delivery).where(
-                    Delivery.event_id == event.id,
-                    Delivery.recipe_action_id == action.id)).first()
+                # Matched before (its processed mark was cleared): the unique (event, action)
+                # pair is kept, never doubled or an error.
+                previous = existing[action.id]
                 continue
             delivery = Delivery(
                 event_id=event.id, recipe_id=recipe.id, recipe_action_id=action.id,
@@ -88,14 +82,43 @@ def match_event(session: Session, event_id: int, max_depth: int) -> list[int]:
                             f"loop bound is {max_depth}") if too_deep else None,
             )
             if previous is not None:
+                if previous.id is None:
+                    session.flush()  # the chain needs the previous delivery's id
                 delivery.after_delivery_id = previous.id
             session.add(delivery)
-            session.flush()
             created.append(delivery)
             previous = delivery
     event.processed_at = now
+    return created
+
+
+def match_events(session: Session, event_ids: Sequence[int], max_depth: int) -> list[int]:
+    """Write the deliveries for events not matched yet, all in one transaction (commits);
+    returns the ids of the deliveries that are due."""
+    events = _lock_events(session, event_ids)
+    if not events:
+        session.rollback()
+        return []
+    recipes_by_type: dict[str, list[Recipe]] = {}
+    existing: dict[int, dict[int, Delivery]] = {}
+    for delivery in session.scalars(select(Delivery).where(
+            Delivery.event_id.in_([e.id for e in events]))):
+        existing.setdefault(delivery.event_id, {})[delivery.recipe_action_id] = delivery
+    created: list[Delivery] = []
+    for event in events:
+        if event.type not in recipes_by_type:
+            recipes_by_type[event.type] = candidate_recipes(session, event)
+        created += _match_one(session, event, recipes_by_type[event.type],
+                              existing.get(event.id, {}), max_depth)
+    session.flush()
+    ids = [d.id for d in created if d.status == DeliveryStatus.PENDING]
     session.commit()
-    return [d.id for d in created if d.status == DeliveryStatus.PENDING]
+    return ids
+
+
+def match_event(session: Session, event_id: int, max_depth: int) -> list[int]:
+    """Write the deliveries for one event (once); returns their ids. Commits."""
+    return match_events(session, [event_id], max_depth)
 
 
 def unprocessed_event_ids(session: Session, older_than_seconds: float, limit: int) -> list[int]:

@@ -8,18 +8,31 @@ from collections.abc import Sequence
 from hub import runtime
 from hub.executor import run_delivery
 from hub.ledger import DeliveryLedger
-from hub.matching import match_event, unprocessed_event_ids
+from hub.matching import match_events, unprocessed_event_ids
 from hub.runtime import Runtime
+from webapp.models import DeliveryStatus
 
 
 def process_events(event_ids: Sequence[int], rt: Runtime | None = None) -> list[int]:
     """Match events against recipes; returns the ids of the deliveries written."""
     rt = rt or runtime.get()
-    created: list[int] = []
     with runtime.session_scope(rt) as session:
-        for event_id in event_ids:
-            created += match_event(session, event_id, rt.settings.max_depth)
-    return created
+        return match_events(session, event_ids, rt.settings.max_depth)
+
+
+def process_pending(rt: Runtime | None = None, batch: int = 200) -> int:
+    """Match every event not matched yet and run what is due: one job's worth of work for
+    however many commits woke it. Returns the deliveries run."""
+    rt = rt or runtime.get()
+    done = 0
+    while True:
+        with runtime.session_scope(rt) as session:
+            pending = unprocessed_event_ids(session, 0, batch)
+            if pending:
+                match_events(session, pending, rt.settings.max_depth)
+        done += run_due_deliveries(rt)
+        if len(pending) < batch:
+            return done
 
 
 def run_due_deliveries(rt: Runtime | None = None, max_batches: int | None = None) -> int:
@@ -33,10 +46,16 @@ def run_due_deliveries(rt: Runtime | None = None, max_batches: int | None = None
             claimed = ledger.claim_due(settings.batch_size)
             if not claimed:
                 break
+            succeeded = False
             for delivery_id in claimed:
-                run_delivery(session, ledger, delivery_id, settings)
+                status = run_delivery(session, ledger, delivery_id, settings)
+                succeeded = succeeded or status == DeliveryStatus.SUCCEEDED
                 done += 1
             batches += 1
+            if len(claimed) < settings.batch_size and not succeeded:
+                # The claim took everything due, and no success let a waiting next action
+                # of its recipe become due: asking again would find nothing.
+                break
     return done
 
 

@@ -6,7 +6,7 @@ and the executor treat them alike.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,15 +18,30 @@ from webapp.models import Delivery, Event, Item, Recipe
 
 @dataclass
 class ActionContext:
-    """What an action runs with; ``data`` is the rendered-template context."""
+    """What an action runs with; ``data`` is the rendered-template context.
+
+    The item and the context are loaded on first use: a no-op or a template-free action
+    costs no queries for them.
+    """
 
     session: Session
     event: Event
     delivery: Delivery
-    recipe: Recipe | None
-    item: Item | None
-    data: dict[str, Any]
+    load_item: Callable[[], Item | None]
+    data: Mapping[str, Any]
     settings: dict[str, Any] = field(default_factory=dict)
+    _item: Any = field(default=None, init=False, repr=False)
+    _item_loaded: bool = field(default=False, init=False, repr=False)
+
+    @property
+    def item(self) -> Item | None:
+        if not self._item_loaded:
+            self._item, self._item_loaded = self.load_item(), True
+        return self._item
+
+    @property
+    def recipe(self) -> Recipe | None:
+        return self.delivery.recipe
 
 
 ActionFn = Callable[[ActionContext, dict[str, Any]], dict[str, Any] | None]
