@@ -146,6 +146,15 @@ class DeliveryLedger:
         self.session.commit()
         return [d.id for d in failed]
 
+    def has_followers(self, delivery_ids: Sequence[int]) -> bool:
+        """Whether any of these deliveries is the previous action of another."""
+        if not delivery_ids:
+            return False
+        found = self.session.scalar(select(exists().where(
+            Delivery.after_delivery_id.in_(delivery_ids))))
+        self.session.rollback()
+        return bool(found)
+
     def next_due_at(self) -> dt.datetime | None:
         """When the next waiting delivery becomes due (for the runner's sleep)."""
         # Actions waiting on an earlier action of their recipe are not due by their own

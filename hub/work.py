@@ -46,13 +46,14 @@ def run_due_deliveries(rt: Runtime | None = None, max_batches: int | None = None
             claimed = ledger.claim_due(settings.batch_size)
             if not claimed:
                 break
-            succeeded = False
+            succeeded = []
             for delivery_id in claimed:
-                status = run_delivery(session, ledger, delivery_id, settings)
-                succeeded = succeeded or status == DeliveryStatus.SUCCEEDED
+                if run_delivery(session, ledger, delivery_id, settings) == \
+                        DeliveryStatus.SUCCEEDED:
+                    succeeded.append(delivery_id)
                 done += 1
             batches += 1
-            if len(claimed) < settings.batch_size and not succeeded:
+            if len(claimed) < settings.batch_size and not ledger.has_followers(succeeded):
                 # The claim took everything due, and no success let a waiting next action
                 # of its recipe become due: asking again would find nothing.
                 break
