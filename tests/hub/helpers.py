@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.factories import IsolatedApiClient
+from tests.factories import ApiClient
 from webapp.models import ItemKind, ItemType, Recipe, RecipeAction, Status
 
 
@@ -39,13 +39,13 @@ def status_id(session: Session, type_name: str, status_name: str) -> int:
         ItemType.name == type_name, Status.name == status_name))
 
 
-def create_item(api: IsolatedApiClient, resource: str = "ticket", **fields: Any) -> int:
+def create_item(api: ApiClient, resource: str = "ticket", **fields: Any) -> int:
     response = api.post(f"/api/v1/{resource}/", json=fields)
     assert response.status_code == 201, response.get_json()
     return response.get_json()["id"]
 
 
-def update_item(api: IsolatedApiClient, item_id: int, resource: str = "ticket",
+def update_item(api: ApiClient, item_id: int, resource: str = "ticket",
                 **fields: Any) -> None:
     response = api.put(f"/api/v1/{resource}/{item_id}", json=fields)
     assert response.status_code == 200, response.get_json()

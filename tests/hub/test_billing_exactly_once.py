@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, select
 
 from hub.scheduler import Scheduler
 from tests.connectors.vendors import Seen, StripeLike, running
-from tests.factories import Factory, IsolatedApiClient
+from tests.factories import ApiClient, Factory
 from tests.hub.conftest import Hub
 from tests.hub.connector_world import billing_world, connection
 from tests.hub.helpers import recipe, status_id, update_item
@@ -67,7 +67,7 @@ def test_killed_worker_and_replay_bill_exactly_once(hub: Hub, hub_make: Factory,
     held = stripe_vendor.hold("POST /v1/invoiceitems")  # acts, then keeps its answer
 
     admin = hub_make.user("Admin")
-    api = IsolatedApiClient(hub.app.test_client(), admin.username)
+    api = ApiClient(hub.app.test_client(), admin.username)
     update_item(api, w.ticket.id, status=status_id(s, w.ticket.item_type.name, "Solved"))
     worker = hub.start_worker()
     assert held.reached.wait(60), "the worker never reached Stripe's invoice items"

@@ -22,7 +22,7 @@ import pytest
 from redis import Redis
 from sqlalchemy import func, select
 
-from tests.factories import Factory, IsolatedApiClient
+from tests.factories import ApiClient, Factory
 from tests.hub.conftest import Hub, StallingServer, free_port
 from tests.hub.helpers import create_item, item_type, recipe
 from webapp.models import Delivery, DeliveryStatus, Event, Item, ItemSla, Message, utcnow
@@ -203,7 +203,7 @@ def test_redis_outage_delays_events_but_loses_none(
     noted = recipe(s, "note every ticket", "ticket.created", [
         ("post_message", {"body": "seen {{ item.title }}", "public": False})])
     admin = hub_make.user("Admin")
-    api = IsolatedApiClient(hub.app.test_client(), admin.username)
+    api = ApiClient(hub.app.test_client(), admin.username)
     project = hub_make.project()
     customer = hub_make.customer("maria@acme.example", name="Maria")
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from tests.factories import Factory, IsolatedApiClient
+from tests.factories import ApiClient, Factory
 from tests.hub.conftest import Hub
 from tests.hub.helpers import (
     create_item,
@@ -38,9 +38,9 @@ from webapp.models import (
 )
 
 
-def _admin_api(hub: Hub, make: Factory) -> IsolatedApiClient:
+def _admin_api(hub: Hub, make: Factory) -> ApiClient:
     admin = make.user("Admin")
-    return IsolatedApiClient(hub.app.test_client(), admin.username)
+    return ApiClient(hub.app.test_client(), admin.username)
 
 
 def _by_recipe(hub: Hub, recipe_id: int) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.factories import Factory, IsolatedApiClient
+from tests.factories import ApiClient, Factory
 from webapp.automation import DISPATCHER_KEY
 from webapp.models import Event, Item, ItemKind, ItemType, Status
 
@@ -88,7 +88,7 @@ def test_event_types_diffs_and_actor_through_the_api(app: Flask, make: Factory,
                                                      client: FlaskClient) -> None:
     admin = make.user("Admin")
     agent = make.user("Agent")
-    api = IsolatedApiClient(client, admin.username)
+    api = ApiClient(client, admin.username)
     team = make.team()
     project_id = _post(api, "project", name="Clinic 48", teams=[team.id])
     org_id = _post(api, "organization", name="Northside Clinic")
@@ -153,10 +153,10 @@ def test_event_api_filters_and_hides_what_the_viewer_may_not_see(
     make.session.commit()
     make.customer("someone@example.com")
 
-    as_admin = IsolatedApiClient(client, admin.username)
-    as_agent = IsolatedApiClient(client, agent.username)
+    as_admin = ApiClient(client, admin.username)
+    as_agent = ApiClient(client, agent.username)
 
-    def listed(api: IsolatedApiClient, *filters: tuple[str, Any]) -> list[tuple[str, Any]]:
+    def listed(api: ApiClient, *filters: tuple[str, Any]) -> list[tuple[str, Any]]:
         rison = ",".join(f"(col:{col},opr:eq,value:{value})" for col, value in filters)
         response = api.get(f"/api/v1/event/?q={quote(f'(filters:!({rison}),page_size:100)')}")
         assert response.status_code == 200, response.get_json()
@@ -183,12 +183,12 @@ def test_event_api_filters_and_hides_what_the_viewer_may_not_see(
     assert as_admin.delete(f"/api/v1/event/{hidden_event.id}").status_code in (404, 405)
 
 
-def _post(api: IsolatedApiClient, resource: str, **fields: Any) -> int:
+def _post(api: ApiClient, resource: str, **fields: Any) -> int:
     response = api.post(f"/api/v1/{resource}/", json=fields)
     assert response.status_code == 201, (resource, response.get_json())
     return response.get_json()["id"]
 
 
-def _put(api: IsolatedApiClient, resource: str, pk: int, **fields: Any) -> None:
+def _put(api: ApiClient, resource: str, pk: int, **fields: Any) -> None:
     response = api.put(f"/api/v1/{resource}/{pk}", json=fields)
     assert response.status_code == 200, (resource, response.get_json())

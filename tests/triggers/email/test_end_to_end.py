@@ -22,7 +22,7 @@ from redis import Redis
 from sqlalchemy import func, select
 
 from tests.conftest import _create_pg_database, _drop_pg_database, build_app, reset_database
-from tests.factories import Factory, IsolatedApiClient, quick_user
+from tests.factories import ApiClient, Factory, quick_user
 from tests.hub.conftest import HUB_SETTINGS, REDIS_BASE, Hub, SmtpSink, free_port
 from tests.triggers.email.conftest import SUPPORT, mail, smtp_send, support_address
 from webapp.models import (
@@ -132,7 +132,7 @@ def test_ticket_ack_reply_customer_answer_and_follower_by_smtp(hub: Hub) -> None
     assert _mails_to(sink, "boss@acme.example") == []
 
     # 3. An agent answers through the API; requester and follower are notified.
-    api = IsolatedApiClient(hub.app.test_client(), agent)
+    api = ApiClient(hub.app.test_client(), agent)
     answer = api.post("/api/v1/message/", json={
         "item": ticket, "is_public": True, "body_html": "<p>Unplug it for a minute.</p>"})
     assert answer.status_code == 201, answer.get_json()

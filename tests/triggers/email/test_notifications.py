@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.factories import IsolatedApiClient, quick_user
+from tests.factories import ApiClient, quick_user
 from tests.hub.conftest import SmtpSink
 from tests.triggers.email.conftest import SUPPORT, Desk, mail, run_hub
 from webapp.models import (
@@ -54,7 +54,7 @@ def test_public_reply_reaches_requester_and_followers_never_author_or_private_no
     row = desk.receive(mail(Cc=f"boss@acme.example, {dana.email}"))
     run_hub(desk.app, sink)
     sink.clear()
-    api = IsolatedApiClient(desk.app.test_client(), agent.username)
+    api = ApiClient(desk.app.test_client(), agent.username)
     reply = api.post("/api/v1/message/", json={"item": row.item_id, "is_public": True,
                                                 "body_html": "<p>Please unplug it.</p>"})
     assert reply.status_code == 201, reply.get_json()
@@ -91,7 +91,7 @@ def test_the_action_itself_never_mails_a_private_note(desk: Desk, sink: SmtpSink
     row = desk.receive(mail(Cc="boss@acme.example"))
     run_hub(desk.app, sink)
     sink.clear()
-    api = IsolatedApiClient(desk.app.test_client(), agent.username)
+    api = ApiClient(desk.app.test_client(), agent.username)
     assert api.post("/api/v1/message/", json={"item": row.item_id, "is_public": False,
                                               "body_html": "<p>internal</p>"}).status_code == 201
     run_hub(desk.app, sink)

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 import pytest
 from flask import Flask
 
+from tests.clients import Browser
 from tests.factories import (
+    ApiClient,
     Factory,
-    IsolatedApiClient,
-    IsolatedBrowser,
     folder,
     message,
     quick_user,
@@ -111,11 +111,11 @@ class World:
     titles: dict[str, str] = field(default_factory=dict)  # item row → title
     files: dict[str, bytes] = field(default_factory=dict)  # attachment row → content
 
-    def api(self, viewer: str) -> IsolatedApiClient:
-        return IsolatedApiClient(self.app.test_client(), self.users[viewer])
+    def api(self, viewer: str) -> ApiClient:
+        return ApiClient(self.app.test_client(), self.users[viewer])
 
-    def browser(self, viewer: str) -> IsolatedBrowser:
-        return IsolatedBrowser(self.app, self.users[viewer])
+    def browser(self, viewer: str) -> Browser:
+        return Browser(self.app, self.app.test_client(), self.users[viewer])
 
     def id(self, resource: str, label: str) -> int:
         return self.ids[(resource, label)]
@@ -193,7 +193,7 @@ def world(app: Flask, make: Factory) -> World:
     return build_world(app, make)
 
 
-def _list_mismatches(world: World, viewer: str, api: IsolatedApiClient) -> list[str]:
+def _list_mismatches(world: World, viewer: str, api: ApiClient) -> list[str]:
     wrong = []
     for resource in RESOURCES:
         response = api.get(f"/api/v1/{resource}/?q=(page_size:100)")
@@ -209,7 +209,7 @@ def _list_mismatches(world: World, viewer: str, api: IsolatedApiClient) -> list[
     return wrong
 
 
-def _get_mismatches(world: World, viewer: str, api: IsolatedApiClient) -> list[str]:
+def _get_mismatches(world: World, viewer: str, api: ApiClient) -> list[str]:
     wrong = []
     for (resource, label), row_id in world.ids.items():
         status = api.get(f"/api/v1/{resource}/{row_id}").status_code
@@ -219,7 +219,7 @@ def _get_mismatches(world: World, viewer: str, api: IsolatedApiClient) -> list[s
     return wrong
 
 
-def _download_mismatches(world: World, viewer: str, api: IsolatedApiClient) -> list[str]:
+def _download_mismatches(world: World, viewer: str, api: ApiClient) -> list[str]:
     wrong = []
     for label in _rows("attachment"):
         response = api.get(f"/api/v1/attachment/{world.id('attachment', label)}/download")

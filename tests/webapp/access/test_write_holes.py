@@ -18,8 +18,8 @@ import pytest
 from flask import Flask
 
 from tests.factories import (
+    ApiClient,
     Factory,
-    IsolatedApiClient,
     folder,
     message,
     quick_user,
@@ -46,8 +46,8 @@ class Holes:
     make: Factory
     ids: dict[str, int]
 
-    def api(self, who: str) -> IsolatedApiClient:
-        return IsolatedApiClient(self.app.test_client(), f"wh_{who}")
+    def api(self, who: str) -> ApiClient:
+        return ApiClient(self.app.test_client(), f"wh_{who}")
 
     def count(self, model: type) -> int:
         self.make.session.expire_all()
@@ -214,7 +214,7 @@ def test_puts_cannot_move_rows_out_of_reach(w: Holes, make: Factory) -> None:
 
 # 4. related-field dropdowns ---------------------------------------------------------------------
 
-def _values(api: IsolatedApiClient, resource: str, column: str, keys: str = "add_columns"
+def _values(api: ApiClient, resource: str, column: str, keys: str = "add_columns"
             ) -> set[int]:
     response = api.get(f"/api/v1/{resource}/_info?q=(keys:!({keys}))")
     assert response.status_code == 200, response.get_json()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.factories import Factory, IsolatedApiClient, message, quick_user, stored_files, upload
+from tests.factories import ApiClient, Factory, message, quick_user, stored_files, upload
 from webapp.models import Attachment, Item, User
 
 # A real 1×1 PNG: its magic number, not its name, decides the content type.
@@ -26,7 +26,7 @@ HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></bod
 class Desk:
     app: Flask
     make: Factory
-    api: IsolatedApiClient
+    api: ApiClient
     item_id: int
     other_item_id: int
     agent_id: int
@@ -53,7 +53,7 @@ def desk(app: Flask, make: Factory) -> Desk:
     project = make.project([team])
     item = make.item(project, title="Broken laptop")
     other = make.item(project, title="Other ticket")
-    api = IsolatedApiClient(app.test_client(), agent.username)
+    api = ApiClient(app.test_client(), agent.username)
     return Desk(app, make, api, item.id, other.id, agent.id)
 
 
@@ -194,7 +194,7 @@ def test_deleting_an_attachment_removes_its_file(desk: Desk, make: Factory) -> N
     gone = upload(desk.api, desk.item_id, PNG, "gone.png").get_json()["id"]
     keep_path, gone_path = desk.path(keep), desk.path(gone)
     # a refused delete keeps the file
-    reader = IsolatedApiClient(desk.app.test_client(), quick_user(make, "Read-only").username)
+    reader = ApiClient(desk.app.test_client(), quick_user(make, "Read-only").username)
     assert reader.delete(f"/api/v1/attachment/{gone}").status_code == 403
     assert reader.delete(f"/api/v1/ticket/{desk.item_id}").status_code == 403
     assert gone_path.read_bytes() == PNG
@@ -218,7 +218,7 @@ def test_deleting_the_item_or_its_project_removes_the_files(desk: Desk, make: Fa
     assert desk.api.delete(f"/api/v1/ticket/{desk.item_id}").status_code == 200
     assert not item_file.exists()
     assert other_file.read_bytes() == PNG  # an attachment of another item stays
-    admin = IsolatedApiClient(desk.app.test_client(), quick_user(make, "Admin").username)
+    admin = ApiClient(desk.app.test_client(), quick_user(make, "Admin").username)
     assert admin.get(f"/api/v1/attachment/{on_item}/download").status_code == 404
     assert admin.delete(f"/api/v1/project/{project_id}").status_code == 200
     assert not other_file.exists()

@@ -14,18 +14,18 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from tests.clients import Browser
-from tests.factories import Factory, IsolatedApiClient
+from tests.factories import ApiClient, Factory
 from webapp.models import Connection, RecipeAction
 from webapp.models.connections import KEY_FILE, CredentialsError, connection_cipher
 
 SECRET = "sk_test_Zq81secretvalue"
 
 
-def _admin(app, make: Factory) -> IsolatedApiClient:
-    return IsolatedApiClient(app.test_client(), make.user("Admin").username)
+def _admin(app, make: Factory) -> ApiClient:
+    return ApiClient(app.test_client(), make.user("Admin").username)
 
 
-def _create(api: IsolatedApiClient, **overrides: object) -> object:
+def _create(api: ApiClient, **overrides: object) -> object:
     body = {"name": "Stripe live", "connector": "stripe", "base_url": "http://127.0.0.1:9",
             "credentials": {"api_key": SECRET}}
     body.update(overrides)
@@ -110,7 +110,7 @@ def test_bad_input_is_named(app, make: Factory) -> None:
 def test_agents_read_connections_but_do_not_change_them(app, make: Factory) -> None:
     admin = _admin(app, make)
     assert _create(admin).status_code == 201
-    agent = IsolatedApiClient(app.test_client(), make.user("Agent").username)
+    agent = ApiClient(app.test_client(), make.user("Agent").username)
     listed = agent.get("/api/v1/connection/")
     assert listed.status_code == 200 and listed.get_json()["count"] == 1
     assert SECRET not in listed.get_data(as_text=True)

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.factories import IsolatedApiClient, IsolatedBrowser, quick_user
+from tests.clients import Browser
+from tests.factories import ApiClient, quick_user
 from webapp.models import ItemKind
 
 Payload = Callable[[SimpleNamespace], dict[str, Any]]
@@ -245,7 +246,7 @@ def world(client, make) -> SimpleNamespace:
     customer = make.customer()
     ticket = make.item(project)
     return SimpleNamespace(
-        api=IsolatedApiClient(client, admin.username),
+        api=ApiClient(client, admin.username),
         admin=admin.id, other_user=other.id, third_user=third.id, team=team.id,
         project=project.id, ticket_type=ticket_type.id, task_type=task_type.id,
         ticket_first_status=ticket_type.statuses[0].id,
@@ -254,7 +255,7 @@ def world(client, make) -> SimpleNamespace:
     )
 
 
-def count(api: IsolatedApiClient, resource: str) -> int:
+def count(api: ApiClient, resource: str) -> int:
     response = api.get(f"/api/v1/{resource}/")
     assert response.status_code == 200, response.get_json()
     return response.get_json()["count"]
@@ -483,7 +484,7 @@ def test_swagger_ui_and_api_answer_a_logged_in_browser(app, client, make) -> Non
     with app.app_context():
         assert client.get(f"/api/v1/ticket/{ticket.id}").status_code == 401
 
-    browser = IsolatedBrowser(app, admin.username)
+    browser = Browser(app, app.test_client(), admin.username)
     page = browser.get("/swagger/v1")
     assert page.status_code == 200
     html = page.get_data(as_text=True)

@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from tests.clients import Browser
-from tests.factories import Factory, IsolatedApiClient, quick_user
+from tests.factories import ApiClient, Factory, quick_user
 from tests.triggers.email.conftest import SUPPORT, mail, support_address
 from webapp.models import (
     InboundMail,
@@ -27,8 +27,8 @@ from webapp.models import (
 class Setup:
     app: Flask
     make: Factory
-    admin: IsolatedApiClient
-    agent: IsolatedApiClient
+    admin: ApiClient
+    agent: ApiClient
     agent_name: str
     admin_name: str
     project_id: int
@@ -49,8 +49,8 @@ def setup(app: Flask, make: Factory) -> Setup:
     other = make.project([other_team], name="Elsewhere")
     ticket_type = make.session.scalars(select(ItemType).where(ItemType.name == "Ticket")).one()
     client = app.test_client()
-    return Setup(app, make, IsolatedApiClient(client, admin.username),
-                 IsolatedApiClient(app.test_client(), agent.username), agent.username,
+    return Setup(app, make, ApiClient(client, admin.username),
+                 ApiClient(app.test_client(), agent.username), agent.username,
                  admin.username, project.id, other.id, ticket_type.id)
 
 

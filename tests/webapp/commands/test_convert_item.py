@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.factories import Factory, IsolatedApiClient, quick_user
+from tests.factories import ApiClient, Factory, quick_user
 from webapp.models import Item, ItemKind, ItemType, Message, Status
 
 
@@ -33,10 +33,10 @@ def desk(client, make) -> SimpleNamespace:
         hardware=make.item_type(ItemKind.TICKET, "Hardware request"),
         task_type=make.item_type(ItemKind.TASK, "Task"),
         milestone=make.item_type(ItemKind.TASK, "Milestone"),
-        admin=IsolatedApiClient(client, admin.username),
-        agent=IsolatedApiClient(client, agent.username),
-        outsider=IsolatedApiClient(client, outsider.username),
-        viewer=IsolatedApiClient(client, viewer.username),
+        admin=ApiClient(client, admin.username),
+        agent=ApiClient(client, agent.username),
+        outsider=ApiClient(client, outsider.username),
+        viewer=ApiClient(client, viewer.username),
     )
 
 
@@ -48,7 +48,7 @@ def ticket(desk: SimpleNamespace, status: str = "New", **kw: Any) -> Item:
     return item
 
 
-def convert(api: IsolatedApiClient, item_id: int, body: Any = None) -> Any:
+def convert(api: ApiClient, item_id: int, body: Any = None) -> Any:
     if body is None:
         return api.post(f"/api/v1/ticket/{item_id}/convert-to-task")
     return api.post(f"/api/v1/ticket/{item_id}/convert-to-task", json=body)

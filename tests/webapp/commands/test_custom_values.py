@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import IsolatedApiClient, quick_user
+from tests.factories import ApiClient, quick_user
 from webapp.commands.custom_values import LONG_TEXT_MAX, TEXT_MAX, clean_custom_values
 from webapp.models import CustomField, FieldType, ItemKind
 
@@ -202,7 +202,7 @@ def desk(client, make) -> SimpleNamespace:
     ticket_type = make.item_type(ItemKind.TICKET, "Ticket")
     hardware = make.item_type(ItemKind.TICKET, "Hardware request")
     task_type = make.item_type(ItemKind.TASK, "Task")
-    return SimpleNamespace(api=IsolatedApiClient(client, admin.username), project=project.id,
+    return SimpleNamespace(api=ApiClient(client, admin.username), project=project.id,
                            ticket_type=ticket_type.id, hardware=hardware.id,
                            task_type=task_type.id)
 
@@ -220,7 +220,7 @@ FIELDS = [
 ]
 
 
-def count(api: IsolatedApiClient, resource: str) -> int:
+def count(api: ApiClient, resource: str) -> int:
     response = api.get(f"/api/v1/{resource}/")
     assert response.status_code == 200, response.get_json()
     return response.get_json()["count"]

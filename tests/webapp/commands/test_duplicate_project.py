@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import Factory, IsolatedApiClient, quick_user
+from tests.factories import ApiClient, Factory, quick_user
 from webapp.models import Folder, Item, ItemKind, Project, Status
 
 D = dt.date
@@ -71,13 +71,13 @@ def template(client, make) -> SimpleNamespace:
         folders={"Phase 1": phase1.id, "Phase 2": phase2.id, "Design": design.id},
         tasks={"Kick-off": kickoff.id, "Mock-ups": mockups.id, "Review": review.id},
         ticket=ticket.id, first_status=task_type.statuses[0].id, agent_user=agent.id,
-        admin=IsolatedApiClient(client, admin.username),
-        agent=IsolatedApiClient(client, agent.username),
-        outsider=IsolatedApiClient(client, outsider.username),
+        admin=ApiClient(client, admin.username),
+        agent=ApiClient(client, agent.username),
+        outsider=ApiClient(client, outsider.username),
     )
 
 
-def duplicate(api: IsolatedApiClient, project_id: int, body: Any) -> Any:
+def duplicate(api: ApiClient, project_id: int, body: Any) -> Any:
     return api.post(f"/api/v1/project/{project_id}/duplicate", json=body)
 
 

@@ -12,35 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.factories import PASSWORD, Factory
+from tests.clients import Browser
+from tests.factories import Factory
 from webapp.commands.attach_file import attachment_store
 from webapp.models import Attachment, Item, ItemKind, Message, User
-
-
-class Browser:
-    """A logged-in browser session. Every request gets an app context of its own, as in
-    production (the ``make`` fixture keeps one open, which would share ``g`` and the
-    database session between requests)."""
-
-    def __init__(self, app: Flask, client: FlaskClient, username: str) -> None:
-        self.app = app
-        self.client = client
-        response = self.post("/login/", data={"username": username, "password": PASSWORD})
-        assert response.status_code == 302
-        assert "/login" not in response.headers["Location"], "login was refused"
-
-    def get(self, url: str, **kw: Any) -> Any:
-        with self.app.app_context():
-            return self.client.get(url, **kw)
-
-    def post(self, url: str, **kw: Any) -> Any:
-        with self.app.app_context():
-            return self.client.post(url, **kw)
-
-    def page(self, url: str) -> str:
-        response = self.get(url)
-        assert response.status_code == 200, response.status_code
-        return response.get_data(as_text=True)
 
 
 def section(page: str, start: str, end: str) -> str:
