@@ -98,10 +98,13 @@ class LazyContext(Mapping[str, Any]):
         return len(self._loaded())
 
 
-def build_context(session: Session, event: Event, item: Item | None | bool = False
+_NOT_LOADED: Any = object()
+
+
+def build_context(session: Session, event: Event, item: Item | None = _NOT_LOADED
                   ) -> dict[str, Any]:
     """The context of ``event``; pass ``item`` when it is loaded already."""
-    if item is False:
+    if item is _NOT_LOADED:
         item = subject_item(session, event)
     requester = item.requester if item is not None else None
     context: dict[str, Any] = {

@@ -76,7 +76,7 @@ class DeliveryLedger:
                     duration_ms=duration_ms, lease_expires_at=None, next_attempt_at=None,
                     finished_at=now, updated_at=now)
             .execution_options(synchronize_session=False))
-        return updated.rowcount == 1
+        return getattr(updated, "rowcount", 0) == 1  # a CursorResult for an UPDATE
 
     def fail(self, delivery: Delivery, error: str, duration_ms: int, *,
              permanent: bool = False, retry_after: float | None = None) -> None:

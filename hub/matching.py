@@ -103,7 +103,8 @@ def match_events(session: Session, event_ids: Sequence[int], max_depth: int) -> 
     existing: dict[int, dict[int, Delivery]] = {}
     for delivery in session.scalars(select(Delivery).where(
             Delivery.event_id.in_([e.id for e in events]))):
-        existing.setdefault(delivery.event_id, {})[delivery.recipe_action_id] = delivery
+        if delivery.recipe_action_id is not None:
+            existing.setdefault(delivery.event_id, {})[delivery.recipe_action_id] = delivery
     created: list[Delivery] = []
     for event in events:
         if event.type not in recipes_by_type:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from marshmallow import Schema, fields
@@ -90,7 +91,7 @@ def set_status(ctx: ActionContext, params: dict[str, Any]) -> dict[str, Any]:
     return {"status": match.name}
 
 
-_PLAIN_FIELDS = {
+_PLAIN_FIELDS: dict[str, Callable[[str], Any]] = {
     "title": str, "description": str, "priority": int, "percent_complete": int,
     "points": float, "due_at": dt.datetime.fromisoformat,
     "planned_start": dt.date.fromisoformat, "planned_finish": dt.date.fromisoformat,
