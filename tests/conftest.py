@@ -24,7 +24,16 @@ BACKENDS = [b.strip() for b in os.environ.get("RELAYDESK_TEST_BACKENDS",
                                               "postgresql,sqlite").split(",") if b.strip()]
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL",
                               "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+def _shared_data() -> Path:
+    """``../shared/data`` beside the checkout (RELAYDESK_SHARED_DATA overrides it); a clone
+    elsewhere falls back to the workplace's copy."""
+    if os.environ.get("RELAYDESK_SHARED_DATA"):
+        return Path(os.environ["RELAYDESK_SHARED_DATA"])
+    beside = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    return beside if beside.is_dir() else Path("/work/shared/data")
+
+
+SHARED_DATA = _shared_data()
 
 
 def _create_pg_database() -> tuple[str, str]:
