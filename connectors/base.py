@@ -31,6 +31,7 @@ from marshmallow import Schema, ValidationError, pre_load
 
 from connectors.errors import Permanent, RateLimited, Retryable
 from connectors.retry_after import parse_retry_after
+from connectors.ssrf import UrlGuard, guarded_session
 
 JSON = Any
 """A decoded JSON value (what vendors answer)."""
@@ -129,6 +130,8 @@ class Connector:
     default_retry_after: float = 1.0
     error_message: Callable[[JSON], str | None] = default_error_message
     help: str = ""
+    #: Its actions call URLs that users type: the host's SSRF guard applies to them.
+    user_urls: bool = False
 
     def __post_init__(self) -> None:
         names = [a.name for a in self.actions]
@@ -161,13 +164,14 @@ class Connector:
     def http(self, credentials: Credentials, *, base_url: str | None = None,
              journal: Journal | None = None, gate: RateGate | None = None,
              timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
-             session: requests.Session | None = None) -> Http:
-        """An HTTP client for this connector's vendor, authenticated with ``credentials``."""
+             session: requests.Session | None = None, guard: UrlGuard | None = None) -> Http:
+        """An HTTP client for this connector's vendor, authenticated with ``credentials``;
+        with ``guard``, every request's target is checked by it (see ``connectors.ssrf``)."""
         return Http(base_url or self.base_url, vendor=self.label,
                     headers=self.auth_headers(credentials), timeout=timeout, journal=journal,
                     gate=gate, retry_statuses=self.retry_statuses,
                     default_retry_after=self.default_retry_after,
-                    error_message=self.error_message, session=session)
+                    error_message=self.error_message, session=session, guard=guard)
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "label": self.label, "help": self.help,
@@ -278,7 +282,8 @@ class Http:
                  default_retry_after: float = 1.0,
                  error_message: Callable[[JSON], str | None] = default_error_message,
                  session: requests.Session | None = None,
-                 idempotency_header: str = "Idempotency-Key") -> None:
+                 idempotency_header: str = "Idempotency-Key",
+                 guard: UrlGuard | None = None) -> None:
         self.base_url = base_url
         self.vendor = vendor
         self.headers = dict(headers or {})
@@ -288,7 +293,9 @@ class Http:
         self.retry_statuses = retry_statuses
         self.default_retry_after = default_retry_after
         self.error_message = error_message
-        self.session = session or requests.Session()
+        self.guard = guard
+        self.session = session or (guarded_session(guard) if guard is not None
+                                   else requests.Session())
         self.idempotency_header = idempotency_header
 
     def url(self, path: str) -> str:
@@ -302,6 +309,8 @@ class Http:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise Permanent(f"{url!r} is not an http(s) URL")
+        if self.guard is not None:
+            self.guard.check_url(url)
         return url
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,

@@ -78,4 +78,5 @@ CONNECTOR = Connector(
     ),
     actions=(Action("request", "Send HTTP request", RequestInput, request),),
     auth_headers=_auth,
+    user_urls=True,
 )

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from hub.conditions import conditions_hold, trigger_matches
 from hub.context import LazyContext, build_context
+from hub.webhooks import WebhookMatcher
 from webapp.models import Delivery, DeliveryStatus, Event, Recipe, utcnow
 
 log = logging.getLogger(__name__)
@@ -101,16 +102,21 @@ def match_events(session: Session, event_ids: Sequence[int], max_depth: int) -> 
         return []
     recipes_by_type: dict[str, list[Recipe]] = {}
     existing: dict[int, dict[int, Delivery]] = {}
+    sent: dict[int, set[int]] = {}  # event id → webhook endpoints with a delivery already
     for delivery in session.scalars(select(Delivery).where(
             Delivery.event_id.in_([e.id for e in events]))):
         if delivery.recipe_action_id is not None:
             existing.setdefault(delivery.event_id, {})[delivery.recipe_action_id] = delivery
+        elif delivery.webhook_endpoint_id is not None:
+            sent.setdefault(delivery.event_id, set()).add(delivery.webhook_endpoint_id)
+    webhooks = WebhookMatcher(session)
     created: list[Delivery] = []
     for event in events:
         if event.type not in recipes_by_type:
             recipes_by_type[event.type] = candidate_recipes(session, event)
         created += _match_one(session, event, recipes_by_type[event.type],
                               existing.get(event.id, {}), max_depth)
+        created += webhooks.deliveries(event, sent.get(event.id, set()), utcnow())
     session.flush()
     ids = [d.id for d in created if d.status == DeliveryStatus.PENDING]
     session.commit()

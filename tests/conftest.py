@@ -69,6 +69,8 @@ def build_app(database_url: str, data_dir: Path, **extra: object) -> Flask:
         # Tests that exercise the hub start real workers; the rest must not run it.
         "HUB_INPROCESS_RUNNER": False,
         "REDIS_URL": "",
+        # Webhook receivers in tests are local servers; every other private target is refused.
+        "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32",
     }
     overrides.update(extra)
     app = create_app(overrides)

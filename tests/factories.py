@@ -124,8 +124,6 @@ class ApiClient:
         return self._call("delete", url, headers=self.headers, **kw)
 
 
-IsolatedApiClient = ApiClient  # the earlier name, kept for tests written against it
-
 
 # --- Helpers for the access and attachment tests (permission matrix, write holes, uploads) ---
 

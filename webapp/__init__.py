@@ -50,16 +50,25 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         from webapp.mail import register_mail  # the e-mail channel's screens and APIs
 
         register_mail(appbuilder)
+        from webapp.api.webhooks import register_webhook_apis
+        from webapp.views.recipe_editor import register_recipe_editor
+        from webapp.views.webhooks import register_webhook_views
+
+        register_webhook_apis(appbuilder)
+        register_webhook_views(appbuilder)
+        register_recipe_editor(appbuilder)
 
     from webapp.automation import init_automation
     from webapp.csrf import init_csrf
     from webapp.health import health_bp
+    from webapp.inbound import inbound_bp
 
     init_csrf(app)
 
     init_automation(app)
 
     app.register_blueprint(health_bp)
+    app.register_blueprint(inbound_bp)
     return app
 
 

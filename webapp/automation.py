@@ -12,6 +12,7 @@ from hub.retry import RetryPolicy
 from hub.runner import InProcessRunner
 from hub.runtime import HubSettings, Runtime
 from triggers import outbox
+from webapp.config import duration_seconds
 from webapp.extensions import db
 
 DISPATCHER_KEY = "relaydesk_dispatcher"
@@ -19,7 +20,8 @@ RUNTIME_KEY = "relaydesk_hub_runtime"
 _MAIL_KEYS = ("SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS",
               "MAIL_FROM", "MAIL_BRAND_NAME", "MAIL_NEVER_FOLLOW", "MAIL_AUTOREPLY_LIMIT",
               "MAIL_AUTOREPLY_WINDOW_MINUTES")
-_CONNECTOR_KEYS = ("CONNECTION_KEY", "DATA_DIR", "REDIS_URL", "CONNECTOR_TIMEOUT_SECONDS")
+_CONNECTOR_KEYS = ("CONNECTION_KEY", "DATA_DIR", "REDIS_URL", "CONNECTOR_TIMEOUT_SECONDS",
+                   "WEBHOOK_ALLOWED_NETWORKS", "WEBHOOK_TIMEOUT_SECONDS")
 
 
 def hub_settings(config: dict[str, Any]) -> HubSettings:
@@ -29,7 +31,8 @@ def hub_settings(config: dict[str, Any]) -> HubSettings:
         retry=policy, lease_seconds=config["HUB_LEASE_SECONDS"],
         max_depth=config["HUB_MAX_DEPTH"], batch_size=config["HUB_BATCH_SIZE"],
         sweep_grace_seconds=config["HUB_SWEEP_GRACE_SECONDS"],
-        extra={key: config[key] for key in _MAIL_KEYS + _CONNECTOR_KEYS},
+        extra={**{key: config[key] for key in _MAIL_KEYS + _CONNECTOR_KEYS},
+               "WEBHOOK_DISABLE_AFTER_SECONDS": duration_seconds(config["WEBHOOK_DISABLE_AFTER"])},
     )
 
 

@@ -70,6 +70,21 @@ DEFAULT_RECIPES = (
         "actions": [("notify_followers", {"template": "ticket.status_changed",
                                           "to": "requester"})],
     },
+    # Outbound webhooks: an endpoint disabled for failing (or an admin's endpoint gone).
+    {
+        "builtin_key": "default.webhook_endpoint_disabled",
+        "name": "Tell the admins when a webhook endpoint is disabled",
+        "trigger_event": "webhook_endpoint.disabled", "position": 70,
+        "conditions": {"match": "any", "rules": [
+            {"field": "event.data.cause", "op": "eq", "value": "failing"},
+            {"field": "event.data.subscription", "op": "eq", "value": False}]},
+        "actions": [("email_admins", {
+            "subject": "Webhook endpoint disabled: {{ event.data.name }}",
+            "body": "The webhook endpoint \"{{ event.data.name }}\" ({{ event.data.url }}) was "
+                    "disabled: {{ event.data.reason }}.\n\nNo more events are sent to it. Fix "
+                    "the receiver, enable the endpoint again (Automation → Webhook endpoints) "
+                    "and replay its dead deliveries from its delivery log.\n"})],
+    },
 )
 
 

@@ -7,6 +7,7 @@ is printed from it (``relaydesk config``), so the two cannot drift apart.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,30 @@ def _bool(value: str) -> bool:
     if value.strip().lower() in {"0", "false", "no", "off", ""}:
         return False
     raise ValueError(f"expected a boolean (true/false), got {value!r}")
+
+
+_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION = re.compile(r"^(\d+(?:\.\d*)?)\s*([smhd]?)$", re.IGNORECASE)
+
+
+def duration_seconds(text: str) -> float:
+    """Seconds in a duration such as ``90``, ``30s``, ``15m``, ``2h`` or ``5d``."""
+    match = _DURATION.match(str(text).strip())
+    if match is None:
+        raise ValueError(f"expected a duration such as 30s, 15m, 2h or 5d, got {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2).lower()]
+
+
+def _duration(value: str) -> str:
+    duration_seconds(value)
+    return value.strip()
+
+
+def _networks(value: str) -> str:
+    from connectors.ssrf import parse_networks
+
+    parse_networks(value)
+    return value.strip()
 
 
 @dataclass(frozen=True)
@@ -105,6 +130,19 @@ SETTINGS: tuple[Setting, ...] = (
             "encrypts, all decrypt); empty: one generated into <DATA_DIR>/connection.key."),
     Setting("CONNECTOR_TIMEOUT_SECONDS", "CONNECTOR_TIMEOUT_SECONDS", 30.0, float,
             "How long a connector waits for a vendor's answer."),
+    Setting("WEBHOOK_ALLOWED_NETWORKS", "WEBHOOK_ALLOWED_NETWORKS", "", _networks,
+            "Comma list of addresses or networks (CIDR) that webhooks, REST hooks and the HTTP "
+            "request action may reach although they are private, loopback or link-local "
+            "(refused otherwise), e.g. 10.20.0.0/16."),
+    Setting("WEBHOOK_TIMEOUT_SECONDS", "WEBHOOK_TIMEOUT_SECONDS", 10.0, float,
+            "How long an outbound webhook POST waits for the receiver's answer."),
+    Setting("WEBHOOK_DISABLE_AFTER", "WEBHOOK_DISABLE_AFTER", "5d", _duration,
+            "An endpoint failing without a success for this long is disabled and admins are "
+            "told (s, m, h or d)."),
+    Setting("WEBHOOK_SECRET_GRACE", "WEBHOOK_SECRET_GRACE", "24h", _duration,
+            "After a secret rotation, how long the old secret keeps signing beside the new one."),
+    Setting("INBOUND_WEBHOOK_MAX_BYTES", "INBOUND_WEBHOOK_MAX_BYTES", 1024 * 1024, int,
+            "Largest inbound webhook request body accepted, in bytes."),
     Setting("LOG_LEVEL", "LOG_LEVEL", "INFO", str, "Log level (structured JSON lines)."),
 )
 
@@ -150,6 +188,10 @@ def fixed() -> dict[str, Any]:
         # Roles are built in (FAB_ROLES), so no permission rows need writing at start-up.
         "FAB_UPDATE_PERMS": False,
         "WTF_CSRF_ENABLED": True,
+        # API keys (Authorization: Bearer rdk_… or X-API-Key: rdk_…) besides JWT; admins
+        # make them for a user (API → /api/v1/api_key/, or the API keys screen).
+        "FAB_API_KEY_ENABLED": True,
+        "FAB_API_KEY_PREFIXES": ["rdk_"],
         "LANGUAGES": {
             "en": {"flag": "gb", "name": "English"},
             "pt": {"flag": "br", "name": "Português"},

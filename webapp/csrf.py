@@ -1,8 +1,9 @@
 """CSRF protection for every state-changing request a browser could be tricked into sending.
 
-Requests that carry an ``Authorization`` header (JWT or API key) cannot be forged by another
-site, so they are not checked; everything else (screens, forms, cookie-authenticated API
-calls such as multipart uploads) must carry the token.
+Requests that carry an ``Authorization`` or ``X-API-Key`` header (JWT or API key) cannot be
+forged by another site, so they are not checked, nor are inbound webhooks (``/hooks/in/…``,
+authenticated by their signature, never by a cookie); everything else (screens, forms,
+cookie-authenticated API calls such as multipart uploads) must carry the token.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ def init_csrf(app: Flask) -> None:
     def _check_csrf() -> None:
         if not app.config.get("WTF_CSRF_ENABLED", True) or request.method in _SAFE or request.headers.get("Authorization"):
             return
+        if request.headers.get("X-API-Key"):
+            return
         if request.path == "/api/v1/security/login":  # credentials in the body, no session
+            return
+        if request.path.startswith("/hooks/in/"):  # signed by the sender; no cookie is used
             return
         csrf.protect()

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from connectors.base import JSON, Action, Connector, Credentials, Http
 from connectors.errors import Permanent, RateLimited
 from connectors.registry import CONNECTORS
+from connectors.ssrf import UrlGuard
 from hub.actions.registry import REGISTRY, ActionContext, ActionSpec
 from hub.budget import Budget, budget_for
 from webapp.models import Connection, ConnectorCall, ExternalLink, utcnow
@@ -224,8 +225,10 @@ def connector_context(ctx: ActionContext, connector: Connector, ref: Any) -> Con
         raise Permanent(f"connection {connection.name!r} lacks credentials: {missing}")
     journal = DeliveryJournal(session, ctx.delivery.id, connection.id)
     budget = budget_for(session, connection.id, settings.get("REDIS_URL") or None)
+    guard = (UrlGuard.from_config(settings.get("WEBHOOK_ALLOWED_NETWORKS") or "")
+             if connector.user_urls else None)
     http = connector.http(credentials, base_url=connection.base_url or None, journal=journal,
-                          gate=budget, timeout=_timeout(settings))
+                          gate=budget, timeout=_timeout(settings), guard=guard)
     return ConnectorContext(ctx, connection, connector, credentials, http, journal, budget)
 
 

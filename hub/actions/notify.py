@@ -6,12 +6,13 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from connectors.email import SmtpSettings, build_message, send
 from connectors.errors import Permanent
 from hub.actions.registry import ActionContext, register
 from webapp.commands.attach_sla import attach_sla, default_policy
-from webapp.models import SlaPolicy
+from webapp.models import Role, SlaPolicy, User
 
 
 class SendEmailSchema(Schema):
@@ -61,6 +62,28 @@ def send_email(ctx: ActionContext, params: dict[str, Any]) -> dict[str, Any]:
     settings = smtp_settings(ctx)
     message = build_message(settings, to, subject, params["body"])
     message_id = send(settings, message)
+    return {"sent": len(to), "to": to, "message_id": message_id}
+
+
+class EmailAdminsSchema(Schema):
+    subject = fields.String(required=True, metadata={"label": "Subject (template)"})
+    body = fields.String(required=True, metadata={"label": "Text (template)"})
+
+
+def admin_addresses(session: Session) -> list[str]:
+    """The e-mail of every active user with the Admin role."""
+    rows = session.scalars(select(User.email).join(User.roles).where(
+        Role.name == "Admin", User.active.is_(True)).order_by(User.id))
+    return list(dict.fromkeys(e for e in rows if e))
+
+
+@register("email_admins", "E-mail the admins", EmailAdminsSchema, needs_item=False)
+def email_admins(ctx: ActionContext, params: dict[str, Any]) -> dict[str, Any]:
+    to = admin_addresses(ctx.session)
+    if not to:
+        return {"sent": 0, "note": "no active admin has an e-mail address"}
+    settings = smtp_settings(ctx)
+    message_id = send(settings, build_message(settings, to, params["subject"], params["body"]))
     return {"sent": len(to), "to": to, "message_id": message_id}
 
 

@@ -41,3 +41,14 @@ def test_forms_need_the_token_and_apis_with_a_bearer_do_not(csrf_app):
     api = ApiClient(csrf_app.test_client(), "csrfadmin")
     created = api.post("/api/v1/organization/", json={"name": "Token Co"})
     assert created.status_code == 201, created.get_json()
+
+
+def test_inbound_webhooks_and_api_key_calls_need_no_token(csrf_app):
+    client = csrf_app.test_client()
+    # Signed by their sender, never cookie-authenticated: no CSRF token (404: no such slug).
+    assert client.post("/hooks/in/nowhere", data=b"{}",
+                       content_type="application/json").status_code == 404
+    # An API key header cannot be sent by another site's form either (401: not a valid key).
+    assert client.post("/api/v1/hooks/", json={}, headers={"X-API-Key": "rdk_x"}
+                       ).status_code == 401
+    assert client.post("/api/v1/hooks/", json={}).status_code == 400  # cookie-style: refused

@@ -137,7 +137,8 @@ class DeliveryApi(ScopedModelRestApi):
     datamodel = ScopedInterface(Delivery)
     include_route_methods = {"get", "get_list", "info", "replay"}
     list_columns = ["id", "event.id", "event.type", "recipe.id", "recipe.name",
-                    "recipe_action.id", "action_type", "status", "attempts", "next_attempt_at",
+                    "recipe_action.id", "webhook_endpoint.id", "webhook_endpoint.name",
+                    "action_type", "status", "attempts", "next_attempt_at",
                     "lease_expires_at", "last_error", "duration_ms", "created_at",
                     "finished_at"]
     show_columns = list_columns + ["result", "updated_at"]

@@ -51,8 +51,12 @@ def duplicate_project(
     name: str,
     organization_id: int | None = None,
     start_on: dt.date | None = None,
+    *,
+    commit: bool = True,
 ) -> Project:
-    """A copy of ``template``; planned dates move so the earliest starts on ``start_on``."""
+    """A copy of ``template``; planned dates move so the earliest starts on ``start_on``.
+    ``commit=False``: flushed only, for a caller whose transaction holds more (a recipe
+    action's effects commit with its delivery's success)."""
     if not template.is_template:
         raise Invalid({"is_template": [f"project {template.name!r} is not marked a template"]})
     if organization_id is not None and session.get(Organization, organization_id) is None:
@@ -105,7 +109,10 @@ def duplicate_project(
             item_map[task.id].predecessors = [
                 item_map[p.id] for p in task.predecessors if p.id in item_map
             ]
-        session.commit()
+        if commit:
+            session.commit()
+        else:
+            session.flush()
     except Exception:
         session.rollback()
         raise

@@ -36,6 +36,14 @@ from webapp.models.sla import (
 )
 from webapp.models.teams import Team
 from webapp.models.timesheets import Timesheet
+from webapp.models.webhooks import (
+    INBOUND_SCHEMES,
+    InboundEndpoint,
+    InboundRequest,
+    InboundRequestStatus,
+    WebhookAttempt,
+    WebhookEndpoint,
+)
 from webapp.models.workflow import (
     CustomField,
     FieldType,
@@ -55,4 +63,6 @@ __all__ = [
     "InboundMail", "InboundStatus", "MailDirection", "MailMessage", "MailTemplate",
     "SupportAddress",
     "BillingLine", "BillingRun", "BillingStatus", "Connection", "ConnectorCall", "ExternalLink",
+    "INBOUND_SCHEMES", "InboundEndpoint", "InboundRequest", "InboundRequestStatus",
+    "WebhookAttempt", "WebhookEndpoint",
 ]

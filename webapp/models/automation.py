@@ -84,6 +84,7 @@ class Delivery(TimestampMixin, Model):
     __tablename__ = "delivery"
     __table_args__ = (
         UniqueConstraint("event_id", "recipe_action_id", name="uq_delivery_event_action"),
+        UniqueConstraint("event_id", "webhook_endpoint_id", name="uq_delivery_event_endpoint"),
         Index("ix_delivery_due", "status", "next_attempt_at"),
     )
 
@@ -95,6 +96,10 @@ class Delivery(TimestampMixin, Model):
     recipe_action_id: Mapped[int | None] = mapped_column(
         ForeignKey("recipe_action.id", ondelete="SET NULL"))
     action_type: Mapped[str] = mapped_column(String(80), nullable=False)
+    # An outbound webhook endpoint's delivery (matched by its event-type filter, no recipe).
+    webhook_endpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_endpoint.id", ondelete="CASCADE",
+                   name="fk_delivery_webhook_endpoint"), index=True)
     # The delivery of the previous action of the same recipe; this one waits for it.
     after_delivery_id: Mapped[int | None] = mapped_column(
         ForeignKey("delivery.id", ondelete="SET NULL"))
@@ -112,6 +117,7 @@ class Delivery(TimestampMixin, Model):
     event: Mapped[Event] = relationship()
     recipe: Mapped[Recipe | None] = relationship()
     recipe_action: Mapped[RecipeAction | None] = relationship()
+    webhook_endpoint = relationship("WebhookEndpoint")
 
     def __repr__(self) -> str:
         return f"delivery {self.id} ({self.action_type}, {self.status.value})"

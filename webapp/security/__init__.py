@@ -21,6 +21,21 @@ class RelaydeskSecurityManager(SecurityManager):
         """Nothing is public in Relaydesk (no Public role): skip FAB's two role queries."""
         return False
 
+    @staticmethod
+    def extract_api_key_from_request() -> str | None:
+        """An API key from ``Authorization: Bearer rdk_…`` or ``X-API-Key: rdk_…`` (the
+        header an integration platform such as Zapier can send)."""
+        from flask import current_app, request
+
+        key = SecurityManager.extract_api_key_from_request()
+        if key is not None:
+            return key
+        given = request.headers.get("X-API-Key", "").strip()
+        prefixes = current_app.config.get("FAB_API_KEY_PREFIXES", ["sst_"])
+        if given and any(given.startswith(prefix) for prefix in prefixes):
+            return given
+        return None
+
     def get_user_by_id(self, pk: Any) -> Any:
         """The user with roles and groups in one round trip (FAB lazy-loads them: 3 queries)."""
         user_model = self.user_model

@@ -5,7 +5,7 @@ from __future__ import annotations
 # Work that agents do day to day; configuration that only admins change.
 WORK_RESOURCES = (
     "Ticket", "Task", "Message", "Attachment", "Timesheet", "Project", "Folder",
-    "Customer", "Organization", "Event",
+    "Customer", "Organization", "Event", "Hook", "Trigger", "Me",
 )
 CONFIG_RESOURCES = (
     "Portfolio", "ProjectGrant", "Team", "ItemType", "Status", "CustomField",
@@ -13,7 +13,10 @@ CONFIG_RESOURCES = (
     "BusinessCalendar", "Holiday", "IdleRule", "ItemSla",
     "SupportAddress", "MailTemplate", "InboundMail",
     "Connection", "Connector", "ExternalLink", "BillingRun",
+    "WebhookEndpoint", "WebhookAttempt", "InboundEndpoint", "InboundRequest",
 )
+# Resources in no list are the Admin role's alone (it has every right): "ApiKey" (API keys
+# for other users) and "RecipeEditor".
 # What a collaborator works on (own and assigned items only).
 COLLABORATOR_RESOURCES = ("Ticket", "Task", "Message", "Attachment", "Timesheet")
 
@@ -25,6 +28,9 @@ METHOD_PERMISSIONS = {
     "upload": "write", "reply": "write", "convert_to_task": "write", "duplicate": "write",
     "replay": "write", "rerun_failed": "write", "actions_catalog": "read", "preview": "read",
     "api_create": "write", "api_update": "write", "api_delete": "write",
+    "rotate_secret": "write", "reveal_secret": "write", "replay_attempt": "write",
+    "subscribe": "write", "unsubscribe": "write", "poll": "read", "me": "read",
+    "raw": "read", "log": "read",
 }
 
 

@@ -55,8 +55,8 @@ class DeliveryView(ScopedModelView):
     include_route_methods = _READ_ONLY | {"action", "action_post"}
     list_columns = ["id", "event", "recipe", "action_type", "status", "attempts",
                     "next_attempt_at", "last_error", "duration_ms", "created_at"]
-    show_columns = list_columns + ["recipe_action", "lease_expires_at", "result",
-                                   "finished_at"]
+    show_columns = list_columns + ["recipe_action", "webhook_endpoint", "lease_expires_at",
+                                   "result", "finished_at"]
     search_columns = ["event", "recipe", "status", "action_type", "created_at"]
     base_order = ("id", "desc")
 

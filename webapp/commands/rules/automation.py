@@ -15,7 +15,8 @@ from webapp.access.scope import Viewer
 from webapp.commands.write_check import rules_for
 from webapp.models import BusinessCalendar, Recipe, RecipeAction, SlaTarget
 
-_EVENT_NAME = re.compile(r"^(\*|[a-z_]+\.(\*|[a-z_.]+))$")
+# Inbound endpoints' slugs may hold digits and hyphens (inbound.stripe-eu, inbound.crm2).
+_EVENT_NAME = re.compile(r"^(\*|[a-z_]+\.(\*|[a-z0-9_.-]+))$")
 
 
 def validate_recipe(session: Session, recipe: Recipe, viewer: Viewer, is_new: bool) -> dict:

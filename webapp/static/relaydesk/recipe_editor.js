@@ -1,0 +1,256 @@
+/* The recipe editor: builds trigger, condition and action forms from the catalogue the page
+   embeds (each action's fields: name, label, type, required, choices, help), saves the
+   recipe as JSON and shows the inputs rendered with the last matching event.
+   Plain JavaScript, no library. */
+(function () {
+  "use strict";
+  var root = document.getElementById("rd-editor");
+  if (!root) { return; }
+  var data = JSON.parse(document.getElementById("rd-editor-data").textContent);
+  var catalogue = data.catalogue;
+  var recipe = data.recipe;
+  var actionsByName = {};
+  catalogue.actions.forEach(function (a) { actionsByName[a.name] = a; });
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      if (key === "text") { node.textContent = attrs[key]; }
+      else if (key === "className") { node.className = attrs[key]; }
+      else { node.setAttribute(key, attrs[key]); }
+    });
+    (children || []).forEach(function (child) { node.appendChild(child); });
+    return node;
+  }
+  function byId(id) { return document.getElementById(id); }
+
+  /* A value typed by a person: JSON when it parses (3, true, "x", [1,2]), text otherwise. */
+  function typed(text) {
+    if (text === "") { return null; }
+    try { return JSON.parse(text); } catch (e) { return text; }
+  }
+  function shown(value) {
+    if (value === null || value === undefined) { return ""; }
+    return typeof value === "string" ? value : JSON.stringify(value);
+  }
+
+  // ------------------------------------------------------------------ trigger
+  var events = byId("rd-events");
+  catalogue.events.forEach(function (name) { events.appendChild(el("option", {value: name})); });
+
+  // ------------------------------------------------------------------ conditions
+  function addRule(rule) {
+    rule = rule || {};
+    var op = el("select", {className: "form-control rd-rule-op", "aria-label": "operator"});
+    catalogue.operators.forEach(function (name) {
+      op.appendChild(el("option", {value: name, text: name}));
+    });
+    op.value = rule.op || "eq";
+    var row = el("div", {className: "rd-row rd-rule"}, [
+      el("input", {className: "form-control rd-rule-field", placeholder: "item.priority",
+                   "aria-label": "field", value: rule.field || ""}),
+      op,
+      el("input", {className: "form-control rd-rule-value", placeholder: "value",
+                   "aria-label": "value", value: shown(rule.value)}),
+    ]);
+    var remove = el("button", {type: "button", className: "btn btn-link", text: "remove"});
+    remove.addEventListener("click", function () { row.remove(); });
+    row.appendChild(remove);
+    byId("rd-rules").appendChild(row);
+  }
+  byId("rd-add-rule").addEventListener("click", function () { addRule(); });
+
+  // ------------------------------------------------------------------ actions
+  function actionSelect(current) {
+    var select = el("select", {className: "form-control rd-action-type",
+                               "aria-label": "action"});
+    select.appendChild(el("option", {value: "", text: "— choose an action —"}));
+    ["internal", "connector", "webhook"].forEach(function (kind) {
+      var group = el("optgroup", {label: kind});
+      catalogue.actions.filter(function (a) { return a.kind === kind; })
+        .forEach(function (a) { group.appendChild(el("option", {value: a.name, text: a.label})); });
+      select.appendChild(group);
+    });
+    select.value = current || "";
+    return select;
+  }
+
+  function suggestions(action, field) {
+    if (field.name === "connection" && action.kind === "connector") {
+      var connector = action.name.split(".")[0];
+      return catalogue.connections.filter(function (c) { return c.connector === connector; })
+        .map(function (c) { return c.name; });
+    }
+    if (field.name === "endpoint" && action.kind === "webhook") { return catalogue.endpoints; }
+    return null;
+  }
+
+  function fieldInput(action, field, value, index) {
+    var id = "rd-a" + index + "-" + field.name;
+    var input;
+    if (field.choices) {
+      input = el("select", {className: "form-control"});
+      if (!field.required) { input.appendChild(el("option", {value: "", text: ""})); }
+      field.choices.forEach(function (c) { input.appendChild(el("option", {value: c, text: c})); });
+      input.value = value === undefined || value === null ? "" : String(value);
+    } else if (field.type === "Boolean") {
+      input = el("input", {type: "checkbox"});
+      input.checked = value === true || value === "true";
+    } else if (field.type === "Dict" || field.type === "Raw" || field.type === "List" ||
+               /body|description|text/i.test(field.name)) {
+      input = el("textarea", {className: "form-control", rows: "3"});
+      input.value = shown(value);
+    } else {
+      input = el("input", {className: "form-control", type: "text"});
+      input.value = shown(value);
+      var options = suggestions(action, field);
+      if (options) {
+        var list = el("datalist", {id: id + "-list"});
+        options.forEach(function (o) { list.appendChild(el("option", {value: o})); });
+        input.setAttribute("list", id + "-list");
+        input.appendChild(list);
+      }
+    }
+    input.id = id;
+    input.setAttribute("data-field", field.name);
+    input.setAttribute("data-type", field.type);
+    return input;
+  }
+
+  function renderFields(box, name, params, index) {
+    box.innerHTML = "";
+    var action = actionsByName[name];
+    if (!action) { return; }
+    action.fields.forEach(function (field) {
+      var input = fieldInput(action, field, params[field.name], index);
+      var label = el("label", {"for": input.id, text: field.label,
+                               className: field.required ? "rd-required" : ""});
+      var wrap = el("div", {className: "rd-field"}, [label, input]);
+      if (input.tagName === "INPUT" && input.lastChild && input.lastChild.tagName === "DATALIST") {
+        wrap.appendChild(input.lastChild);
+      }
+      if (field.help) { wrap.appendChild(el("div", {className: "rd-help", text: field.help})); }
+      box.appendChild(wrap);
+    });
+  }
+
+  var actionCount = 0;
+  function addAction(spec) {
+    spec = spec || {action_type: "", params: {}};
+    var index = actionCount++;
+    var select = actionSelect(spec.action_type);
+    var fields = el("div", {className: "rd-fields"});
+    var remove = el("button", {type: "button", className: "btn btn-link", text: "remove"});
+    var card = el("div", {className: "panel panel-default rd-action"}, [
+      el("div", {className: "panel-body"}, [el("div", {className: "rd-row"}, [select, remove]),
+                                            fields])]);
+    select.addEventListener("change", function () { renderFields(fields, select.value, {}, index); });
+    remove.addEventListener("click", function () { card.remove(); });
+    renderFields(fields, spec.action_type, spec.params || {}, index);
+    byId("rd-actions").appendChild(card);
+  }
+  byId("rd-add-action").addEventListener("click", function () { addAction(); });
+
+  // ------------------------------------------------------------------ the recipe as JSON
+  function collect() {
+    var body = {
+      name: byId("rd-name").value, enabled: byId("rd-enabled").checked,
+      position: parseInt(byId("rd-position").value || "0", 10),
+      trigger_event: byId("rd-trigger").value.trim(),
+      trigger_filter: null, conditions: null, actions: []
+    };
+    if (recipe && recipe.id) { body.id = recipe.id; }
+    var field = byId("rd-filter-field").value.trim();
+    if (field) {
+      body.trigger_filter = {field: field};
+      if (byId("rd-filter-from").value !== "") { body.trigger_filter.from = typed(byId("rd-filter-from").value); }
+      if (byId("rd-filter-to").value !== "") { body.trigger_filter.to = typed(byId("rd-filter-to").value); }
+    }
+    var rules = [];
+    root.querySelectorAll(".rd-rule").forEach(function (row) {
+      var rule = {field: row.querySelector(".rd-rule-field").value.trim(),
+                  op: row.querySelector(".rd-rule-op").value};
+      if (rule.op !== "is_empty" && rule.op !== "is_not_empty") {
+        rule.value = typed(row.querySelector(".rd-rule-value").value);
+      }
+      if (rule.field) { rules.push(rule); }
+    });
+    if (rules.length) { body.conditions = {match: byId("rd-match").value, rules: rules}; }
+    root.querySelectorAll(".rd-action").forEach(function (card) {
+      var type = card.querySelector(".rd-action-type").value;
+      var params = {};
+      card.querySelectorAll("[data-field]").forEach(function (input) {
+        var name = input.getAttribute("data-field");
+        var kind = input.getAttribute("data-type");
+        if (input.type === "checkbox") { params[name] = input.checked; return; }
+        if (input.value === "") { return; }
+        params[name] = (kind === "Dict" || kind === "List") ? typed(input.value) : input.value;
+      });
+      body.actions.push({action_type: type, params: params});
+    });
+    return body;
+  }
+
+  function post(url, body) {
+    return fetch(url, {method: "POST", credentials: "same-origin",
+                       headers: {"Content-Type": "application/json",
+                                 "X-CSRFToken": root.getAttribute("data-csrf")},
+                       body: JSON.stringify(body)})
+      .then(function (r) { return r.json().then(function (j) { return {status: r.status, json: j}; }); });
+  }
+
+  function show(title, value, isError) {
+    var result = byId("rd-result");
+    result.innerHTML = "";
+    result.appendChild(el("h4", {text: title, className: isError ? "rd-errors" : ""}));
+    result.appendChild(el("pre", {text: JSON.stringify(value, null, 2)}));
+  }
+
+  byId("rd-save").addEventListener("click", function () {
+    post(root.getAttribute("data-save-url"), collect()).then(function (r) {
+      if (r.status === 200 || r.status === 201) {
+        recipe = r.json.result;
+        byId("rd-status").textContent = "Saved recipe " + r.json.id + ".";
+        show("Saved", r.json.result, false);
+        if (window.history && window.history.replaceState) {
+          window.history.replaceState(null, "", root.getAttribute("data-save-url").replace(/save$/, String(r.json.id)));
+        }
+      } else {
+        byId("rd-status").textContent = "Not saved.";
+        show("Please fix", r.json.message, true);
+      }
+    });
+  });
+
+  byId("rd-test").addEventListener("click", function () {
+    post(root.getAttribute("data-test-url"), collect()).then(function (r) {
+      if (r.status !== 200) { show("Cannot test", r.json.message, true); return; }
+      var result = r.json.result;
+      if (!result.event) { show("No event yet", result.message, true); return; }
+      byId("rd-status").textContent = "Event " + result.event.id + " (" + result.event.type + ")" +
+        (result.conditions_hold ? "" : " — the conditions do not hold for it");
+      show("Rendered inputs", {event: result.event, conditions_hold: result.conditions_hold,
+                               actions: result.actions, context: result.context}, false);
+    });
+  });
+
+  // ------------------------------------------------------------------ an existing recipe
+  if (recipe) {
+    byId("rd-name").value = recipe.name || "";
+    byId("rd-enabled").checked = !!recipe.enabled;
+    byId("rd-position").value = recipe.position || 0;
+    byId("rd-trigger").value = recipe.trigger_event || "";
+    if (recipe.trigger_filter) {
+      byId("rd-filter-field").value = recipe.trigger_filter.field || "";
+      byId("rd-filter-from").value = shown(recipe.trigger_filter.from);
+      byId("rd-filter-to").value = shown(recipe.trigger_filter.to);
+    }
+    if (recipe.conditions) {
+      byId("rd-match").value = recipe.conditions.match || "all";
+      (recipe.conditions.rules || []).forEach(addRule);
+    }
+    (recipe.actions || []).forEach(addAction);
+  } else {
+    addAction();
+  }
+}());

@@ -1,0 +1,103 @@
+"""The recipe editor (admins): trigger → conditions → actions on one page, each action's form
+built from its input schema (``describe``), saved through the recipe write rules, with a
+"test with the last matching event" that shows the rendered inputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, jsonify, request
+from flask_appbuilder import AppBuilder, BaseView
+from flask_appbuilder.security.decorators import has_access, has_access_api
+from flask_appbuilder.views import expose
+from sqlalchemy import select
+
+from hub.actions import REGISTRY, describe
+from hub.conditions import OPERATORS
+from webapp.access.interface import request_viewer
+from webapp.commands.errors import CommandError
+from webapp.commands.recipes import preview, recipe_data, save_recipe
+from webapp.commands.webhooks import KNOWN_EVENTS
+from webapp.extensions import db
+from webapp.models import Connection, InboundEndpoint, Recipe, WebhookEndpoint
+
+
+def editor_catalogue() -> dict[str, Any]:
+    """What the page needs to build its forms."""
+    session = db.session
+    inbound = [f"inbound.{slug}" for slug in session.scalars(
+        select(InboundEndpoint.slug).order_by(InboundEndpoint.slug))]
+    return {
+        "actions": [describe(spec) for spec in REGISTRY.values()],
+        "events": list(KNOWN_EVENTS) + inbound,
+        "operators": list(OPERATORS),
+        "connections": [{"name": c.name, "connector": c.connector} for c in session.scalars(
+            select(Connection).order_by(Connection.name))],
+        "endpoints": [e.name for e in session.scalars(
+            select(WebhookEndpoint).where(WebhookEndpoint.owner_user_id.is_(None))
+            .order_by(WebhookEndpoint.name))],
+    }
+
+
+def _json(status: int, **body: Any) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+class RecipeEditorView(BaseView):
+    route_base = "/recipe-editor"
+    default_view = "new"
+    class_permission_name = "RecipeEditor"
+    method_permission_name = {"new": "write", "edit": "write", "save": "write",
+                              "test": "write"}
+
+    def _page(self, recipe: Recipe | None) -> Any:
+        return self.render_template(
+            "relaydesk/recipe_editor.html", catalogue=editor_catalogue(),
+            recipe=recipe_data(recipe) if recipe is not None else None)
+
+    @expose("/")
+    @has_access
+    def new(self) -> Any:
+        return self._page(None)
+
+    @expose("/<int:pk>")
+    @has_access
+    def edit(self, pk: int) -> Any:
+        recipe = db.session.get(Recipe, pk)
+        if recipe is None:
+            abort(404)
+        return self._page(recipe)
+
+    @expose("/save", methods=["POST"])
+    @has_access_api
+    def save(self) -> Response:
+        body = request.get_json(silent=True)
+        recipe = None
+        if isinstance(body, dict) and body.get("id") is not None:
+            recipe = db.session.get(Recipe, body["id"])
+            if recipe is None:
+                return _json(404, message={"id": [f"no recipe {body['id']}"]})
+        try:
+            saved = save_recipe(db.session, request_viewer(), body, recipe)
+            db.session.commit()
+        except CommandError as exc:
+            db.session.rollback()
+            return _json(exc.status, message=exc.messages)
+        return _json(201 if recipe is None else 200, id=saved.id,
+                     result=recipe_data(saved))
+
+    @expose("/test", methods=["POST"])
+    @has_access_api
+    def test(self) -> Response:
+        try:
+            result = preview(db.session, request.get_json(silent=True))
+        except CommandError as exc:
+            return _json(exc.status, message=exc.messages)
+        return _json(200, result=result)
+
+
+def register_recipe_editor(appbuilder: AppBuilder) -> None:
+    appbuilder.add_view(RecipeEditorView, "Recipe editor", icon="fa-pencil-square-o",
+                        category="Automation")
