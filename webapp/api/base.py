@@ -45,6 +45,14 @@ def _strict_related(schema: Schema) -> None:
             field.inner.__class__ = ExistingRelated
 
 
+def raw_download(data: bytes, mimetype: str, filename: str) -> Response:
+    """Stored bytes as received, always downloaded, never sniffed or rendered."""
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 class ScopedModelRestApi(ModelRestApi):
     """Reads are filtered by ``ScopedInterface``; writes go through its check.
 

@@ -15,7 +15,7 @@ from triggers.email import intake
 from triggers.email.decode import is_address
 from webapp.access import mail as _mail_rule  # noqa: F401  (registers the visibility rule)
 from webapp.access.interface import ScopedInterface
-from webapp.api.base import ScopedModelRestApi
+from webapp.api.base import ScopedModelRestApi, raw_download
 from webapp.content.files import size_text
 from webapp.extensions import db
 from webapp.mail import intake_settings
@@ -93,10 +93,7 @@ class InboundMailApi(ScopedModelRestApi):
         row = self.datamodel.get(pk, self._base_filters)
         if row is None:
             return self.response_404()
-        response = Response(row.raw, mimetype="message/rfc822")
-        response.headers["Content-Disposition"] = f'attachment; filename="inbound-{row.id}.eml"'
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        return raw_download(row.raw, "message/rfc822", f"inbound-{row.id}.eml")
 
     @expose("/<int:pk>/process", methods=("POST",))
     @protect()

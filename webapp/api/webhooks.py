@@ -19,7 +19,7 @@ from sqlalchemy import select
 from hub.webhooks import event_data, iso
 from webapp.access.interface import ScopedInterface, request_viewer
 from webapp.access.scope import visibility_clause
-from webapp.api.base import ScopedModelRestApi
+from webapp.api.base import ScopedModelRestApi, raw_download
 from webapp.automation import delivery_ledger, wake_workers
 from webapp.commands.connections import app_cipher
 from webapp.commands.errors import CommandError
@@ -71,29 +71,22 @@ def _attempt(row: WebhookAttempt, delivery: Delivery | None = None) -> dict[str,
     return data
 
 
-class WebhookEndpointApi(ScopedModelRestApi):
-    """Outbound webhook endpoints. A new endpoint's ``secret`` (``whsec_…``) is in the answer
-    to the POST that makes it, and to ``rotate_secret``; never in a read."""
+class _SecretBearingApi(ScopedModelRestApi):
+    """Writes go through a command that may hand out a new secret, shown once in the answer."""
 
-    resource_name = "webhook_endpoint"
-    class_permission_name = "WebhookEndpoint"
-    datamodel = ScopedInterface(WebhookEndpoint)
-    list_columns = ENDPOINT_COLUMNS
-    show_columns = ENDPOINT_COLUMNS
-    add_columns = ["name", "url", "event_types", "enabled", "description"]
-    edit_columns = add_columns
-    search_columns = ["name", "url", "enabled"]
-    order_columns = ["id", "name", "created_at"]
-    base_order = ("id", "asc")
+    def save_row(self, body: dict[str, Any], row: Any) -> tuple[Any, str | None]:
+        raise NotImplementedError
 
-    def _save(self, row: WebhookEndpoint | None) -> Response:
+    def shown(self, saved: Any) -> dict[str, Any]:
+        return self.show_model_schema.dump(saved)
+
+    def _save(self, row: Any) -> Response:
         body = _body()
         if body is None:
             return self.response_400(message="Request is not JSON")
         try:
-            saved, secret = save_endpoint(db.session, app_cipher(current_app),
-                                          url_guard(current_app), request_viewer(), body, row)
-            result = self.show_model_schema.dump(saved)
+            saved, secret = self.save_row(body, row)
+            result = self.shown(saved)
             db.session.commit()
         except CommandError as exc:
             db.session.rollback()
@@ -109,6 +102,26 @@ class WebhookEndpointApi(ScopedModelRestApi):
         if row is None:
             return self.response_404()
         return self._save(row)
+
+
+class WebhookEndpointApi(_SecretBearingApi):
+    """Outbound webhook endpoints. A new endpoint's ``secret`` (``whsec_…``) is in the answer
+    to the POST that makes it, and to ``rotate_secret``; never in a read."""
+
+    resource_name = "webhook_endpoint"
+    class_permission_name = "WebhookEndpoint"
+    datamodel = ScopedInterface(WebhookEndpoint)
+    list_columns = ENDPOINT_COLUMNS
+    show_columns = ENDPOINT_COLUMNS
+    add_columns = ["name", "url", "event_types", "enabled", "description"]
+    edit_columns = add_columns
+    search_columns = ["name", "url", "enabled"]
+    order_columns = ["id", "name", "created_at"]
+    base_order = ("id", "asc")
+
+    def save_row(self, body: dict[str, Any], row: Any) -> tuple[Any, str | None]:
+        return save_endpoint(db.session, app_cipher(current_app), url_guard(current_app),
+                             request_viewer(), body, row)
 
     @expose("/<int:pk>/rotate_secret", methods=("POST",))
     @protect()
@@ -284,7 +297,7 @@ INBOUND_COLUMNS = ["id", "slug", "name", "scheme", "tolerance_seconds", "enabled
                    "description", "created_at", "updated_at"]
 
 
-class InboundEndpointApi(ScopedModelRestApi):
+class InboundEndpointApi(_SecretBearingApi):
     """Inbound webhook endpoints (``POST /hooks/in/<slug>``). ``secret`` is write-only: give
     the sender's signing secret, or leave it out to get one made (answered once)."""
 
@@ -298,30 +311,12 @@ class InboundEndpointApi(ScopedModelRestApi):
     search_columns = ["slug", "scheme", "enabled"]
     base_order = ("slug", "asc")
 
-    def _save(self, row: InboundEndpoint | None) -> Response:
-        body = _body()
-        if body is None:
-            return self.response_400(message="Request is not JSON")
-        try:
-            saved, secret = save_inbound_endpoint(db.session, app_cipher(current_app),
-                                                  request_viewer(), body, row)
-            result = self.show_model_schema.dump(saved)
-            db.session.commit()
-        except CommandError as exc:
-            db.session.rollback()
-            return self.response(exc.status, message=exc.messages)
-        result["url"] = f"/hooks/in/{saved.slug}"
-        extra = {"secret": secret} if secret else {}
-        return self.response(201 if row is None else 200, id=saved.id, result=result, **extra)
+    def save_row(self, body: dict[str, Any], row: Any) -> tuple[Any, str | None]:
+        return save_inbound_endpoint(db.session, app_cipher(current_app), request_viewer(),
+                                     body, row)
 
-    def post_headless(self) -> Response:
-        return self._save(None)
-
-    def put_headless(self, pk: Any) -> Response:
-        row = self.datamodel.get(pk, self._base_filters)
-        if row is None:
-            return self.response_404()
-        return self._save(row)
+    def shown(self, saved: Any) -> dict[str, Any]:
+        return {**super().shown(saved), "url": f"/hooks/in/{saved.slug}"}
 
 
 REQUEST_COLUMNS = ["id", "endpoint.id", "slug", "received_at", "method", "remote_addr",
@@ -363,10 +358,7 @@ class InboundRequestApi(ScopedModelRestApi):
         row = self.datamodel.get(pk, self._base_filters)
         if row is None:
             return self.response_404()
-        response = Response(row.body, mimetype="application/octet-stream")
-        response.headers["Content-Disposition"] = f'attachment; filename="inbound-{row.id}.bin"'
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        return raw_download(row.body, "application/octet-stream", f"inbound-{row.id}.bin")
 
 
 # ---------------------------------------------------------------- Zapier-style
