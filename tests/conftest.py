@@ -110,7 +110,7 @@ def reset_database(application: Flask) -> None:
     from webapp.automation_defaults import ensure_automation_user, ensure_default_recipes
     from webapp.extensions import db
     from webapp.models import Model
-    from webapp.seed import ensure_workflows
+    from webapp.seed import ensure_default_portal, ensure_workflows
 
     with application.app_context():
         db.session.rollback()
@@ -122,7 +122,10 @@ def reset_database(application: Flask) -> None:
         ensure_workflows(db.session)
         ensure_automation_user(application.appbuilder.sm, db.session)
         ensure_default_recipes(db.session)
+        ensure_default_portal(db.session)
         db.session.remove()
+    # Rate-limit counters (memory or Redis) start afresh with the data.
+    application.appbuilder.sm.limiter.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -57,6 +57,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         register_webhook_apis(appbuilder)
         register_webhook_views(appbuilder)
         register_recipe_editor(appbuilder)
+        from webapp.customer_apps import register_customer_apps
+
+        register_customer_apps(app, appbuilder)
 
     from webapp.automation import init_automation
     from webapp.csrf import init_csrf
@@ -80,6 +83,11 @@ def _derive(app: Flask) -> None:
     app.config["MAX_CONTENT_LENGTH"] = max(app.config["REQUEST_MAX_BYTES"],
                                            app.config["ATTACHMENT_MAX_BYTES"] + 1024 * 1024)
     app.config.setdefault("FAB_ROLES", _roles())
+    # Rate limits (Flask-Limiter, created by Flask-AppBuilder) count in Redis when there is one.
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    from webapp.i18n import TRANSLATIONS_DIR
+
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", TRANSLATIONS_DIR)
     sqlite = config.sqlite_path(app.config["SQLALCHEMY_DATABASE_URI"])
     if sqlite is not None:
         sqlite.parent.mkdir(parents=True, exist_ok=True)

@@ -35,7 +35,7 @@ def upgrade_database(app: Flask) -> None:
 
     from webapp.automation_defaults import ensure_automation_user, ensure_default_recipes
     from webapp.extensions import db
-    from webapp.seed import ensure_roles, ensure_workflows
+    from webapp.seed import ensure_default_portal, ensure_roles, ensure_workflows
 
     with app.app_context():
         upgrade(revision="heads")  # independent branches (one per feature) may coexist
@@ -43,6 +43,7 @@ def upgrade_database(app: Flask) -> None:
         ensure_workflows(db.session)
         ensure_automation_user(app.appbuilder.sm, db.session)
         ensure_default_recipes(db.session)
+        ensure_default_portal(db.session)
 
 
 @click.group()

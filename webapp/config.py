@@ -143,6 +143,16 @@ SETTINGS: tuple[Setting, ...] = (
             "After a secret rotation, how long the old secret keeps signing beside the new one."),
     Setting("INBOUND_WEBHOOK_MAX_BYTES", "INBOUND_WEBHOOK_MAX_BYTES", 1024 * 1024, int,
             "Largest inbound webhook request body accepted, in bytes."),
+    Setting("PUBLIC_URL", "PUBLIC_URL", "http://127.0.0.1:5000", str,
+            "Address customers reach this server at: links in mail (sign-in, ratings) use it."),
+    Setting("PORTAL_SIGN_IN_RATE_LIMIT", "PORTAL_SIGN_IN_RATE_LIMIT", "10 per minute", str,
+            "Password sign-in attempts per client address and e-mail."),
+    Setting("PORTAL_LINK_RATE_LIMIT", "PORTAL_LINK_RATE_LIMIT", "5 per hour", str,
+            "One-time sign-in links sent per e-mail address."),
+    Setting("PUBLIC_FORM_RATE_LIMIT", "PUBLIC_FORM_RATE_LIMIT", "20 per minute", str,
+            "Public posts (web forms, widget chats) per client address."),
+    Setting("PORTAL_LINK_MINUTES", "PORTAL_LINK_MINUTES", 30, int,
+            "How long a one-time sign-in link stays valid."),
     Setting("LOG_LEVEL", "LOG_LEVEL", "INFO", str, "Log level (structured JSON lines)."),
 )
 
@@ -188,6 +198,10 @@ def fixed() -> dict[str, Any]:
         # Roles are built in (FAB_ROLES), so no permission rows need writing at start-up.
         "FAB_UPDATE_PERMS": False,
         "WTF_CSRF_ENABLED": True,
+        # Flask-Limiter (created by FAB) guards the customer sign-in, link and form routes;
+        # the staff login keeps FAB's default of no limit (AUTH_RATE_LIMITED is off).
+        "RATELIMIT_ENABLED": True,
+        "AUTH_RATE_LIMITED": False,
         # API keys (Authorization: Bearer rdk_… or X-API-Key: rdk_…) besides JWT; admins
         # make them for a user (API → /api/v1/api_key/, or the API keys screen).
         "FAB_API_KEY_ENABLED": True,

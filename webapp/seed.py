@@ -219,3 +219,12 @@ def seed_demo(session: Session, progress: Any = _no_progress, password: str = "d
         session.commit()
         step(1)
     return {"users": 4, "projects": 2, "tickets": len(made), "tasks": len(plan)}
+
+
+def ensure_default_portal(session: Session) -> None:
+    """A fresh install has one portal ("help"); admins rename, brand and add more."""
+    from webapp.models import Portal
+
+    if session.scalar(select(Portal.id).limit(1)) is None:
+        session.add(Portal(slug="help", name="Help center", is_default=True))
+        session.commit()

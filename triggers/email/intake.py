@@ -322,7 +322,7 @@ class _Placement:
         with acting_as(Actor(customer_id=customer.id)):
             changed = False
             if item.kind == ItemKind.TICKET and item.status.category == StatusCategory.DONE:
-                reopened = _reopen_status(self.session, item)
+                reopened = reopen_status(self.session, item)
                 if reopened is not None:
                     item.status = reopened
                     changed = True
@@ -457,7 +457,7 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
-def _reopen_status(session: Session, item: Item) -> Status | None:
+def reopen_status(session: Session, item: Item) -> Status | None:
     """The first in-progress status of the item's type (else its first new one)."""
     statuses = list(session.scalars(select(Status).where(
         Status.item_type_id == item.item_type_id).order_by(Status.position)))

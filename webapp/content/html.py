@@ -56,3 +56,16 @@ def html_to_text(value: str | None) -> str:
     text = html.unescape(_TAG.sub("", text))
     lines = [line.rstrip() for line in text.splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
+def plain_text_html(text: str | None) -> str:
+    """Typed plain text as HTML: everything escaped, paragraphs and line breaks kept."""
+    text = (text or "").replace("\r\n", "\n").strip()
+    paragraphs = [p.strip() for p in _PARAGRAPH_BREAK.split(text) if p.strip()]
+    return "".join(
+        "<p>" + "<br>".join(html.escape(line) for line in p.split("\n")) + "</p>"
+        for p in paragraphs
+    )

@@ -4,6 +4,7 @@ from flask_appbuilder.security.sqla.models import Role, User
 
 from webapp.models.automation import Delivery, DeliveryStatus, Recipe, RecipeAction
 from webapp.models.base import Model, TimestampMixin, utcnow
+from webapp.models.chat import ChatConversation, ChatMessage, ChatStatus
 from webapp.models.connections import (
     BillingLine,
     BillingRun,
@@ -15,6 +16,7 @@ from webapp.models.connections import (
 from webapp.models.conversation import Attachment, Message
 from webapp.models.events import Event
 from webapp.models.items import Item
+from webapp.models.knowledge import ArticleVisibility, KbArticle, KbCategory
 from webapp.models.mail import (
     InboundMail,
     InboundStatus,
@@ -24,7 +26,9 @@ from webapp.models.mail import (
     SupportAddress,
 )
 from webapp.models.people import Customer, Organization, OrganizationDomain
+from webapp.models.portal import Portal, PortalVisibility, SignInLink
 from webapp.models.projects import Folder, Portfolio, Project, ProjectGrant
+from webapp.models.satisfaction import RATING_SCALE, SatisfactionRating
 from webapp.models.sla import (
     BusinessCalendar,
     Holiday,
@@ -36,6 +40,7 @@ from webapp.models.sla import (
 )
 from webapp.models.teams import Team
 from webapp.models.timesheets import Timesheet
+from webapp.models.web_forms import BuiltinField, FormSubmission, WebForm, WebFormField
 from webapp.models.webhooks import (
     INBOUND_SCHEMES,
     InboundEndpoint,
@@ -65,4 +70,7 @@ __all__ = [
     "BillingLine", "BillingRun", "BillingStatus", "Connection", "ConnectorCall", "ExternalLink",
     "INBOUND_SCHEMES", "InboundEndpoint", "InboundRequest", "InboundRequestStatus",
     "WebhookAttempt", "WebhookEndpoint",
+    "ArticleVisibility", "BuiltinField", "ChatConversation", "ChatMessage", "ChatStatus",
+    "FormSubmission", "KbArticle", "KbCategory", "Portal", "PortalVisibility", "RATING_SCALE",
+    "SatisfactionRating", "SignInLink", "WebForm", "WebFormField",
 ]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from webapp.models.base import Model, TimestampMixin
@@ -62,6 +63,12 @@ class Customer(TimestampMixin, Model):
     organization_id: Mapped[int | None] = mapped_column(
         ForeignKey("organization.id", ondelete="SET NULL"), index=True
     )
+
+    # The portal: a password is optional (one-time sign-in links work without one).
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    locale: Mapped[str | None] = mapped_column(String(5))  # en, pt, es; else the browser's
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     organization: Mapped[Organization | None] = relationship(back_populates="customers")
 

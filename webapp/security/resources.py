@@ -6,6 +6,7 @@ from __future__ import annotations
 WORK_RESOURCES = (
     "Ticket", "Task", "Message", "Attachment", "Timesheet", "Project", "Folder",
     "Customer", "Organization", "Event", "Hook", "Trigger", "Me",
+    "Chat", "KbArticle", "SatisfactionRating", "FormSubmission",
 )
 CONFIG_RESOURCES = (
     "Portfolio", "ProjectGrant", "Team", "ItemType", "Status", "CustomField",
@@ -14,6 +15,7 @@ CONFIG_RESOURCES = (
     "SupportAddress", "MailTemplate", "InboundMail",
     "Connection", "Connector", "ExternalLink", "BillingRun",
     "WebhookEndpoint", "WebhookAttempt", "InboundEndpoint", "InboundRequest",
+    "Portal", "WebForm", "WebFormField", "KbCategory",
 )
 # Resources in no list are the Admin role's alone (it has every right): "ApiKey" (API keys
 # for other users) and "RecipeEditor".
@@ -31,6 +33,10 @@ METHOD_PERMISSIONS = {
     "rotate_secret": "write", "reveal_secret": "write", "replay_attempt": "write",
     "subscribe": "write", "unsubscribe": "write", "poll": "read", "me": "read",
     "raw": "read", "log": "read",
+    # customer apps
+    "answer": "write", "close": "write", "convert_to_ticket": "write", "messages": "read",
+    "inbox": "read", "apply_preset": "write", "embed_code": "read", "submissions": "read",
+    "report": "read", "export": "read",
 }
 
 

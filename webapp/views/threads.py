@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from webapp.access.scope import Viewer, visibility_clause
-from webapp.content.html import sanitize_html
+from webapp.content.html import plain_text_html, sanitize_html
 from webapp.models import Attachment, Item, Message
 
 # Element names that make a reply HTML; "<two>" or "a < b" in a plain-text reply stay text.
@@ -26,7 +25,6 @@ _HTML_ELEMENTS = (
     "textarea|tfoot|th|thead|time|title|tr|tt|u|ul|var|video|wbr"
 )
 _TAG = re.compile(rf"<!--|</?(?:{_HTML_ELEMENTS})(?=[\s/>])[^>]*>", re.IGNORECASE)
-_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 
 @dataclass(frozen=True)
@@ -103,11 +101,7 @@ def reply_body_html(text: str) -> str:
     text = (text or "").replace("\r\n", "\n").strip()
     if not text or _TAG.search(text):
         return text
-    paragraphs = [p.strip() for p in _PARAGRAPH_BREAK.split(text) if p.strip()]
-    return "".join(
-        "<p>" + "<br>".join(html.escape(line) for line in p.split("\n")) + "</p>"
-        for p in paragraphs
-    )
+    return plain_text_html(text)
 
 
 def describe_errors(messages: Any, labels: dict[str, str] | None = None) -> str:

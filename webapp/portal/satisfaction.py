@@ -1,0 +1,1 @@
+"""SCAFFOLD (helper E replaces): satisfaction ratings."""
