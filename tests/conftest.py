@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -134,6 +135,19 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "app" in request.fixturenames:
         reset_database(request.getfixturevalue("app"))
+
+
+@pytest.fixture(scope="session")
+def mail_sink(app: Flask) -> Iterator[Any]:
+    """A real SMTP server on 127.0.0.1 that ``app`` sends its mail to (sign-in links …)."""
+    from tests.hub.conftest import SmtpSink, free_port
+
+    sink = SmtpSink(port=free_port()).start()
+    before = app.config["SMTP_HOST"], app.config["SMTP_PORT"]
+    app.config["SMTP_HOST"], app.config["SMTP_PORT"] = "127.0.0.1", sink.port
+    yield sink
+    app.config["SMTP_HOST"], app.config["SMTP_PORT"] = before
+    sink.stop()
 
 
 @pytest.fixture

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from webapp.views import chat, knowledge, portals, satisfaction, web_forms
+
 MENU = "Customer apps"
 
 
 def register_customer_app_views(appbuilder: Any) -> None:
-    # Each part adds its own screens (portal, forms, chat, knowledge base, satisfaction).
-    pass
+    for part in (portals, web_forms, chat, knowledge, satisfaction):
+        part.register(appbuilder, MENU)
