@@ -25,6 +25,10 @@ def init_csrf(app: Flask) -> None:
             return
         if request.headers.get("X-API-Key"):
             return
+        if request.path.startswith("/widget/") and request.headers.get("X-Widget-Key"):
+            # The widget's own API, called from its iframe with the visitor's key in a
+            # header (another site cannot add one without a CORS preflight we never allow).
+            return
         if request.path == "/api/v1/security/login":  # credentials in the body, no session
             return
         if request.path.startswith("/hooks/in/"):  # signed by the sender; no cookie is used
