@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError
@@ -67,6 +67,12 @@ _environment = _Environment(
     autoescape=False,
     keep_trailing_newline=True,
 )
+
+
+def register_global(name: str, function: Callable[..., Any]) -> None:
+    """Offer ``function`` to every template as ``name`` (the web app adds links such as
+    ``rating_url`` at start-up; the hub itself knows nothing about them)."""
+    _environment.globals[name] = function
 
 
 @functools.lru_cache(maxsize=1024)

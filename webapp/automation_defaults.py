@@ -23,17 +23,34 @@ DEFAULT_RECIPES = (
         "actions": [("attach_sla", {})],
     },
     {
+        # Switched on by the portal preset "External customers" (webapp.portal.presets).
+        "builtin_key": "default.organization_project", "enabled": False,
+        "name": "Put each organization's requests in its own project",
+        "trigger_event": "ticket.created", "position": 15,
+        "conditions": {"match": "all", "rules": [
+            {"field": "requester.organization_id", "op": "is_not_empty"}]},
+        "actions": [("ensure_org_project", {})],
+    },
+    {
         "builtin_key": "default.satisfaction_survey",
         "name": "Send a satisfaction survey when a ticket is done",
         "trigger_event": "ticket.status_changed", "position": 20,
         "conditions": {"match": "all", "rules": [
             {"field": "item.status_category", "op": "eq", "value": "done"},
             {"field": "requester.email", "op": "is_not_empty"}]},
+        # One click on a link rates the ticket (rating_url: webapp.satisfaction, signed for
+        # the requester); installs from before keep their recipe's text as it is.
         "actions": [("send_email", {
             "to": "requester", "subject": "How did we do? {{ item.title }}",
             "body": "Hello {{ requester.name }},\n\nyour request \"{{ item.title }}\" is "
-                    "{{ item.status }}. How satisfied are you with our help? Reply to this "
-                    "e-mail with a rating from 1 to 5.\n"})],
+                    "{{ item.status }}. How satisfied are you with our help? One click "
+                    "rates it:\n\n"
+                    "5 - Very satisfied: {{ rating_url(item.id, 5) }}\n"
+                    "4 - Satisfied: {{ rating_url(item.id, 4) }}\n"
+                    "3 - Neutral: {{ rating_url(item.id, 3) }}\n"
+                    "2 - Unsatisfied: {{ rating_url(item.id, 2) }}\n"
+                    "1 - Very unsatisfied: {{ rating_url(item.id, 1) }}\n\n"
+                    "You can add a comment on the page that opens.\n"})],
     },
     {
         "builtin_key": "default.task_status_reply",

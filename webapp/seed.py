@@ -217,8 +217,56 @@ def seed_demo(session: Session, progress: Any = _no_progress, password: str = "d
                           hours=Decimal("1.5"), billable=True, note="Diagnosis"),
             ])
         session.commit()
+        _seed_customer_apps(session, support, types["Hardware request"], customers[0],
+                            password)
         step(1)
     return {"users": 4, "projects": 2, "tickets": len(made), "tasks": len(plan)}
+
+
+def _seed_customer_apps(session: Session, project: Project, hardware: ItemType,
+                        customer: Customer, password: str) -> None:
+    """The help center takes requests into the store project; a knowledge base and a form."""
+    from werkzeug.security import generate_password_hash
+
+    from webapp.models import (
+        ArticleVisibility,
+        BuiltinField,
+        KbArticle,
+        KbCategory,
+        Portal,
+        PortalVisibility,
+        WebForm,
+        WebFormField,
+    )
+
+    ensure_default_portal(session)
+    portal = session.scalars(select(Portal).order_by(Portal.is_default.desc())).first()
+    portal.project_id = project.id
+    portal.visibility = PortalVisibility.ORGANIZATION
+    portal.login_required = False  # the knowledge base and forms are open to anyone
+    portal.welcome_text = "Help for our 14 stores: search the answers or tell us what broke."
+    customer.password_hash = generate_password_hash(password)
+    category = KbCategory(name="Point of sale", position=0)
+    for title, body in (
+        ("Restart a frozen POS terminal",
+         "<p>Hold the power button for 10 seconds, wait for the light to go out, then "
+         "switch it on again. If the screen stays blank, open a request.</p>"),
+        ("Clear a receipt printer jam",
+         "<p>Open the cover, pull the paper roll out, cut the torn edge straight and feed "
+         "it back under the roller.</p>"),
+    ):
+        article = KbArticle(title=title, body_html=body, category=category,
+                            visibility=ArticleVisibility.PUBLIC, published=True)
+        check_write(session, article, SYSTEM, is_new=True)
+    form = WebForm(portal=portal, slug="hardware", name="Request hardware",
+                   item_type=hardware, project_id=project.id,
+                   intro="Tell us which device a store needs.")
+    form.fields = [WebFormField(builtin=BuiltinField.TITLE, required=True, position=0),
+                   *[WebFormField(custom_field=cf, required=cf.required, position=i + 1)
+                     for i, cf in enumerate(hardware.custom_fields)],
+                   WebFormField(builtin=BuiltinField.DESCRIPTION, position=90)]
+    check_write(session, form, SYSTEM, is_new=True)
+    session.commit()
 
 
 def ensure_default_portal(session: Session) -> None:

@@ -9,6 +9,7 @@ from webapp.api.conversation import AttachmentApi, MessageApi
 from webapp.api.items import TaskApi, TicketApi
 from webapp.api.people import CustomerApi, OrganizationApi, OrganizationDomainApi, TeamApi
 from webapp.api.projects import FolderApi, PortfolioApi, ProjectApi, ProjectGrantApi
+from webapp.api.satisfaction import SatisfactionRatingApi
 from webapp.api.sla import (
     BusinessCalendarApi,
     HolidayApi,
@@ -25,6 +26,7 @@ APIS = (
     StatusApi, CustomFieldApi, OrganizationApi, OrganizationDomainApi, CustomerApi, TeamApi,
     MessageApi, AttachmentApi, TimesheetApi, EventApi, RecipeApi, RecipeActionApi, DeliveryApi,
     SlaPolicyApi, SlaTargetApi, BusinessCalendarApi, HolidayApi, IdleRuleApi, ItemSlaApi,
+    SatisfactionRatingApi,
 )
 
 

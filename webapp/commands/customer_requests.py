@@ -3,11 +3,12 @@ reply to one, follow it. One path for all three, through the shared write check.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from triggers.email.intake import reopen_status
@@ -71,9 +72,9 @@ def _message(session: Session, customer: Customer, item: Item, text: str,
              uploads: list[Upload]) -> Message:
     body = plain_text_html(text)
     if not body and not uploads:
-        raise Invalid({"body": ["is required: write a message or attach a file"]})
+        raise Invalid({"body": [_("Write a message or attach a file.")]})
     message = Message(item_id=item.id, is_public=True, author_customer_id=customer.id,
-                      body_html=body or "<p><em>(files only)</em></p>")
+                      body_html=body or "<p><em>(" + _("files only") + ")</em></p>")
     check_write(session, message, SYSTEM, is_new=True)
     return message
 
@@ -81,13 +82,15 @@ def _message(session: Session, customer: Customer, item: Item, text: str,
 def submit_request(session: Session, customer: Customer, *, project_id: int,
                    item_type: ItemType, title: str, text: str = "",
                    custom_values: dict[str, Any] | None = None,
-                   uploads: list[Upload] | None = None) -> Item:
+                   uploads: list[Upload] | None = None,
+                   record: Callable[[Item], Any] | None = None) -> Item:
     """A new ticket (or task) requested by ``customer``, with its first public message.
+    ``record`` writes more rows in the same transaction (a web form's submission).
     Committed as a whole, or nothing is kept (files included)."""
     uploads = uploads or []
     title = " ".join((title or "").split())
     if not title:
-        raise Invalid({"title": ["is required"]})
+        raise Invalid({"title": [_("This field is required.")]})
     with _written_files() as keys, acting_as(Actor(customer_id=customer.id)):
         try:
             item = Item(kind=item_type.kind, title=title[:300], item_type_id=item_type.id,
@@ -99,6 +102,8 @@ def submit_request(session: Session, customer: Customer, *, project_id: int,
             if text.strip() or uploads:
                 message = _message(session, customer, item, text, uploads)
                 _attach(session, item, message, uploads, keys)
+            if record is not None:
+                record(item)
             session.commit()
         except BaseException:
             session.rollback()

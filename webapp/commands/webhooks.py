@@ -37,7 +37,7 @@ KNOWN_EVENTS = (
     "message.updated", "project.created", "project.updated", "customer.created",
     "customer.updated", "organization.created", "organization.updated", "timesheet.created",
     "timesheet.updated", "sla.warning", "sla.breached", "mail.received", "mail.rejected",
-    "webhook_endpoint.disabled",
+    "webhook_endpoint.disabled", "ticket.rated",
 )
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, abort, g, redirect, url_for
+from flask import Blueprint, Flask, abort, g, redirect, render_template, request, url_for
 from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from webapp.extensions import db
@@ -48,6 +49,17 @@ def _pick_customer() -> None:
 def _add_portal_slug(endpoint: str, values: dict[str, Any]) -> None:
     if "portal_slug" not in values and getattr(g, "portal", None) is not None:
         values["portal_slug"] = g.portal.slug
+
+
+@portal_bp.errorhandler(404)
+def _not_found(exc: NotFound) -> Any:
+    """A portal page in the viewer's language (not the server's English one); files and
+    unknown portals keep the plain 404."""
+    if getattr(g, "portal", None) is None or request.endpoint in ("portal.attachment",
+                                                                    "portal.logo"):
+        return exc
+    return render_template("portal/not_found.html",
+                           embedded=request.args.get("embed") == "1"), 404
 
 
 @portal_root_bp.get("/portal/")

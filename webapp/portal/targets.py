@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.commands.errors import Invalid
 from webapp.extensions import db
 from webapp.models import ItemKind, ItemType, Portal, Project, SupportAddress
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,8 @@ def request_target(portal: Portal, project: Project | None = None,
         db.session.scalar(select(ItemType).where(ItemType.kind == ItemKind.TICKET)
                           .order_by(ItemType.is_default.desc(), ItemType.id).limit(1))
     if project_id is None or chosen is None:
-        raise Invalid({"_schema": [
-            f"portal {portal.name!r} cannot take requests yet: choose its project under "
-            "Customer apps → Portals"]})
+        log.warning("portal %r cannot take requests: no project (set one under Customer apps "
+                    "→ Portals, or add a default support address)", portal.slug)
+        raise Invalid({"_schema": [_(
+            "This help center cannot take requests yet. Please contact us by e-mail.")]})
     return RequestTarget(project_id=project_id, item_type=chosen)

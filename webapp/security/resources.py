@@ -7,6 +7,7 @@ WORK_RESOURCES = (
     "Ticket", "Task", "Message", "Attachment", "Timesheet", "Project", "Folder",
     "Customer", "Organization", "Event", "Hook", "Trigger", "Me",
     "Chat", "KbArticle", "SatisfactionRating", "FormSubmission",
+    "WorkView", "SavedView", "ReportSchedule",
 )
 CONFIG_RESOURCES = (
     "Portfolio", "ProjectGrant", "Team", "ItemType", "Status", "CustomField",
@@ -37,6 +38,10 @@ METHOD_PERMISSIONS = {
     "answer": "write", "close": "write", "convert_to_ticket": "write", "messages": "read",
     "inbox": "read", "apply_preset": "write", "embed_code": "read", "submissions": "read",
     "report": "read", "export": "read",
+    # work views
+    "board": "read", "gantt": "read", "calendar": "read", "tree": "read", "items": "read",
+    "dashboard": "read", "data": "read", "move": "write", "reschedule": "write",
+    "share": "write", "send_now": "write",
 }
 
 

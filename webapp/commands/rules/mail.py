@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from hub.templating import TemplateFailure, compile_template
 from webapp.access.scope import Viewer
+from webapp.commands.rules.people import EMAIL_PATTERN
 from webapp.commands.write_check import rules_for
 from webapp.models import ItemType, MailTemplate, SupportAddress
 
-_EMAIL = re.compile(r"^[^@\s<>\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _EVENT_TYPE = re.compile(r"^[a-z_]+\.[a-z_.]+$")
 
 
@@ -21,7 +21,7 @@ def check_support_address(session: Session, address: SupportAddress, viewer: Vie
                           is_new: bool) -> dict:
     errors: dict[str, list[str]] = {}
     value = (address.address or "").strip().lower()
-    if not _EMAIL.match(value):
+    if not EMAIL_PATTERN.match(value):
         errors["address"] = ["is not a valid e-mail address (like support@example.com)"]
     else:
         with session.no_autoflush:

@@ -12,7 +12,7 @@ from webapp.commands.errors import Invalid
 from webapp.commands.write_check import rules_for
 from webapp.models import Customer, OrganizationDomain
 
-_EMAIL = re.compile(r"^[^@\s<>\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+EMAIL_PATTERN = re.compile(r"^[^@\s<>\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
@@ -20,7 +20,7 @@ def check_customer_email(
     session: Session, customer: Customer, viewer: Viewer, is_new: bool
 ) -> None:
     """Before the flush, so a duplicate is named plainly rather than as a constraint error."""
-    if not _EMAIL.match(customer.email or ""):
+    if not EMAIL_PATTERN.match(customer.email or ""):
         raise Invalid({"email": ["is not a valid e-mail address"]})
     with session.no_autoflush:
         query = select(Customer.id).where(func.lower(Customer.email) == customer.email.lower())
