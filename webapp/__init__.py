@@ -60,6 +60,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         from webapp.customer_apps import register_customer_apps
 
         register_customer_apps(app, appbuilder)
+        from webapp.work_views.registry import register_work_views
+
+        register_work_views(app, appbuilder)
 
     from webapp.automation import init_automation
     from webapp.csrf import init_csrf

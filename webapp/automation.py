@@ -76,9 +76,14 @@ def init_automation(app: Flask) -> None:
 
 def scan_timers_once(rt: Runtime) -> int:
     from triggers.timers import scan_timers
+    from webapp.models import utcnow
+    from webapp.work_views.reports import send_due_reports
 
     with runtime.session_scope(rt) as session:
-        return scan_timers(session)
+        fired = scan_timers(session)
+    with runtime.session_scope(rt) as session:
+        send_due_reports(session, utcnow())  # scheduled view reports (each slot once)
+    return fired
 
 
 def delivery_ledger() -> Any:

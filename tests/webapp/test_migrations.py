@@ -8,7 +8,7 @@ from webapp.models import Model
 
 # Expression indexes that exist only in the database (PostgreSQL full-text search); the
 # queries that use them live beside their expression (webapp/knowledge/search.py).
-DATABASE_ONLY_INDEXES = {"ix_kb_article_search"}
+DATABASE_ONLY_INDEXES = {"ix_kb_article_search", "ix_item_due_at_desc_id"}
 
 
 def _declared(obj, name, type_, reflected, compare_to):

@@ -29,6 +29,14 @@ from webapp.models.people import Customer, Organization, OrganizationDomain
 from webapp.models.portal import Portal, PortalVisibility, SignInLink
 from webapp.models.projects import Folder, Portfolio, Project, ProjectGrant
 from webapp.models.satisfaction import RATING_SCALE, SatisfactionRating
+from webapp.models.saved_views import (
+    ReportFormat,
+    ReportFrequency,
+    ReportSchedule,
+    SavedView,
+    ViewKind,
+    WorkspaceSetting,
+)
 from webapp.models.sla import (
     BusinessCalendar,
     Holiday,
@@ -73,4 +81,6 @@ __all__ = [
     "ArticleVisibility", "BuiltinField", "ChatConversation", "ChatMessage", "ChatStatus",
     "FormSubmission", "KbArticle", "KbCategory", "Portal", "PortalVisibility", "RATING_SCALE",
     "SatisfactionRating", "SignInLink", "WebForm", "WebFormField",
+    "ReportFormat", "ReportFrequency", "ReportSchedule", "SavedView", "ViewKind",
+    "WorkspaceSetting",
 ]

@@ -59,6 +59,12 @@ class Item(TimestampMixin, Model):
             name="ck_item_percent",
         ),
         Index("ix_item_project_kind_id", "project_id", "kind", "id"),
+        # Views page by keyset: a board column (status) and the calendar (due date).
+        Index("ix_item_status_id_id", "status_id", "id"),
+        Index("ix_item_due_at_id", "due_at", "id"),
+        # The list sorted by last update / priority (migration 0008).
+        Index("ix_item_updated_at_id", "updated_at", "id"),
+        Index("ix_item_priority_id", "priority", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
