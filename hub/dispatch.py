@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 
 class Dispatcher(Protocol):
     def events_committed(self, event_ids: list[int]) -> None: ...
+    def events_lost(self, event_ids: list[int]) -> None: ...
 
     def deliveries_due(self) -> None: ...
 
@@ -48,6 +49,17 @@ class RQDispatcher:
             log.warning("could not enqueue events; the sweeper will pick them up",
                         extra={"event_ids": event_ids, "error": str(exc)})
 
+    def events_lost(self, event_ids: list[int]) -> None:
+        """The sweeper's safe path: always queue a wake-up. A wake-up key whose job was lost
+        (a Redis restart, a flushed queue) must not hold the sweep back until it expires."""
+        try:
+            self.connection.set(self.wake_key, 1, ex=WAKE_TTL_SECONDS)
+            self.queue.enqueue("hub.jobs.work_pending", self.wake_key, result_ttl=0,
+                               failure_ttl=86400)
+        except RedisError as exc:
+            log.warning("could not enqueue swept events; the next sweep retries",
+                        extra={"event_ids": event_ids, "error": str(exc)})
+
     def deliveries_due(self) -> None:
         try:
             self.queue.enqueue("hub.jobs.run_due", result_ttl=0, failure_ttl=86400)
@@ -59,6 +71,9 @@ class NullDispatcher:
     """For processes that only write (tests, CLI): the sweeper finds their events."""
 
     def events_committed(self, event_ids: list[int]) -> None:
+        return None
+
+    def events_lost(self, event_ids: list[int]) -> None:
         return None
 
     def deliveries_due(self) -> None:

@@ -36,6 +36,9 @@ class InProcessRunner:
         self.start()
         self._events.put(list(event_ids))
 
+    def events_lost(self, event_ids: list[int]) -> None:
+        self.events_committed(event_ids)
+
     def deliveries_due(self) -> None:
         self.start()
         self._events.put([])

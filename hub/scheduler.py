@@ -27,7 +27,7 @@ class Scheduler:
         lost = work.sweep_events(self.rt)
         if lost:
             log.info("re-enqueueing unprocessed events", extra={"count": len(lost)})
-            self.dispatcher.events_committed(lost)
+            self.dispatcher.events_lost(lost)
         due = work.next_due_at(self.rt)
         woke = due is not None and due <= utcnow()
         if woke:
