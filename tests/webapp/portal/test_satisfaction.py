@@ -45,7 +45,8 @@ def test_one_click_records_then_updates_the_rating(app, client, make):
     again = _get(app, client, f"/portal/help/rate/{token}?score=2")
     assert again.status_code == 200 and "2 of 5" in again.get_data(as_text=True)
     assert _ratings(make) == [(ticket.id, 2, None)]
-    events = make.session.scalars(select(Event).where(Event.type == "ticket.rated")).all()
+    events = make.session.scalars(select(Event).where(Event.type == "ticket.rated")
+                                  .order_by(Event.id)).all()
     assert [e.data["score"] for e in events] == [4, 2]
 
 
