@@ -22,22 +22,7 @@
     message.hidden = !text;
   }
 
-  function describe(body, status) {
-    var problem = body && (body.message || body.errors);
-    if (!problem) { return "The server answered " + status + "."; }
-    if (typeof problem === "string") { return problem; }
-    return Object.keys(problem).map(function (key) {
-      var value = problem[key];
-      return key + ": " + (Array.isArray(value) ? value.join("; ") : JSON.stringify(value));
-    }).join(" — ");
-  }
-
-  function answer(response) {
-    return response.json().catch(function () { return null; }).then(function (body) {
-      if (!response.ok) { throw new Error(describe(body, response.status)); }
-      return body;
-    });
-  }
+  var answer = window.RelaydeskApi.answer;
 
   function getJson(url) {
     return fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
