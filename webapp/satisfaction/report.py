@@ -8,8 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, FunctionElement, String, case, func, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from webapp.access.scope import Viewer
@@ -17,25 +16,9 @@ from webapp.models import Customer, Organization, User
 from webapp.models.items import item_assignee_user
 from webapp.models.satisfaction import RATING_SCALE, SatisfactionRating
 from webapp.satisfaction.access import rating_clause
+from webapp.sql_time import date_bucket
 
 SATISFIED_FROM = 4
-
-
-class year_month(FunctionElement[str]):  # noqa: N801  (a SQL function, named like one)
-    """``YYYY-MM`` of a timestamp, in each backend's own dialect."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(year_month)
-def _year_month_sqlite(element: year_month, compiler: Any, **kw: Any) -> str:
-    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
-
-
-@compiles(year_month, "postgresql")
-def _year_month_postgresql(element: year_month, compiler: Any, **kw: Any) -> str:
-    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
 
 
 @dataclass(frozen=True)
@@ -96,7 +79,7 @@ def satisfaction_report(session: Session, viewer: Viewer, start: dt.date | None 
     where = _window(viewer, start, end)
     overall = session.execute(select(*_measures()).where(*where)).one()
 
-    month = year_month(SatisfactionRating.created_at).label("month")
+    month = date_bucket(SatisfactionRating.created_at, "month").label("month")
     months = session.execute(select(month, *_measures()).where(*where)
                              .group_by(month).order_by(month)).all()
 
@@ -119,7 +102,7 @@ def satisfaction_report(session: Session, viewer: Viewer, start: dt.date | None 
 
     return Report(
         start=start, end=end, overall=_summary("All", overall),
-        by_month=[_summary(row[0], row[1:]) for row in months],
+        by_month=[_summary(row[0][:7], row[1:]) for row in months],
         by_assignee=_named(assignees, "Unassigned"),
         by_organization=_named(organizations, "No organization"),
     )
