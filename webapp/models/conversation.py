@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -31,6 +32,8 @@ class Message(TimestampMixin, Model):
             "(author_user_id IS NULL) <> (author_customer_id IS NULL)",
             name="ck_message_one_author",
         ),
+        # The dashboard's first-response times start from the range's replies (0009).
+        Index("ix_message_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -65,6 +65,9 @@ class Item(TimestampMixin, Model):
         # The list sorted by last update / priority (migration 0008).
         Index("ix_item_updated_at_id", "updated_at", "id"),
         Index("ix_item_priority_id", "priority", "id"),
+        # The dashboard counts items opened and solved in a date range (migration 0009).
+        Index("ix_item_created_at", "created_at"),
+        Index("ix_item_status_changed_at", "status_changed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.models.base import Model, TimestampMixin
@@ -14,7 +14,8 @@ RATING_SCALE = range(1, 6)  # 1 = very unsatisfied … 5 = very satisfied
 
 class SatisfactionRating(TimestampMixin, Model):
     __tablename__ = "satisfaction_rating"
-    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="ck_satisfaction_score"),)
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="ck_satisfaction_score"),
+                      Index("ix_satisfaction_rating_created_at", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"),

@@ -6,7 +6,16 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Numeric, String
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.models.base import Model, TimestampMixin
@@ -18,7 +27,8 @@ if TYPE_CHECKING:
 
 class Timesheet(TimestampMixin, Model):
     __tablename__ = "timesheet"
-    __table_args__ = (CheckConstraint("hours > 0 AND hours <= 24", name="ck_timesheet_hours"),)
+    __table_args__ = (CheckConstraint("hours > 0 AND hours <= 24", name="ck_timesheet_hours"),
+                      Index("ix_timesheet_work_date", "work_date"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id", ondelete="CASCADE"),
