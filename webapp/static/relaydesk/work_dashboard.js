@@ -1,0 +1,191 @@
+/* The dashboard: asks the data endpoint for every figure (the page's own range and filters),
+   draws one Chart.js chart per card with a one-line summary above it, and exports a chart as
+   a PNG (white background, named after the chart and the range) from its card's button. */
+(function () {
+  "use strict";
+  var root = document.getElementById("rd-dashboard");
+  if (!root || !window.Chart) { return; }
+  var message = root.querySelector(".rd-dash-message");
+  var charts = {};
+  var range = { from: "", to: "" };
+  var COLOURS = {
+    opened: "#337ab7", solved: "#5cb85c", first: "#f0ad4e", resolution: "#5bc0de",
+    bar: "#6f8fb5", person: "#8e6fb5", scores: ["#d9534f", "#ee8e4a", "#f0ad4e", "#9ccc65", "#5cb85c"]
+  };
+
+  // Without it the exported PNG is transparent, unreadable on a dark background.
+  var whiteBackground = {
+    id: "rdWhiteBackground",
+    beforeDraw: function (chart) {
+      var ctx = chart.ctx;
+      ctx.save();
+      ctx.globalCompositeOperation = "destination-over";
+      ctx.fillStyle = "#ffffff";
+      ctx.fillRect(0, 0, chart.width, chart.height);
+      ctx.restore();
+    }
+  };
+
+  function card(name) { return root.querySelector('.rd-chart-card[data-chart="' + name + '"]'); }
+
+  function hours(value) { return value === null ? "—" : value.toFixed(1) + " h"; }
+
+  function percent(value) { return value === null ? "—" : value + "%"; }
+
+  function counted(n, one, many) { return n + " " + (n === 1 ? one : many); }
+
+  function line(label, data, colour) {
+    return { label: label, data: data, borderColor: colour, backgroundColor: colour,
+             cubicInterpolationMode: "monotone", spanGaps: true, pointRadius: data.length > 60 ? 0 : 3 };
+  }
+
+  function bar(label, data, colour) {
+    return { label: label, data: data, backgroundColor: colour, maxBarThickness: 48 };
+  }
+
+  /** Draw chart ``name``: its Chart.js ``config``, the summary line, and whether it has data. */
+  function draw(name, config, summary, empty) {
+    var section = card(name);
+    section.querySelector(".rd-chart-summary").textContent = empty ? "Nothing in this range." : summary;
+    section.classList.toggle("rd-empty", empty);
+    config.options = Object.assign({
+      animation: false, responsive: true, maintainAspectRatio: false,
+      plugins: { legend: { display: config.data.datasets.length > 1 } }
+    }, config.options || {});
+    config.plugins = [whiteBackground];
+    if (charts[name]) { charts[name].destroy(); }
+    charts[name] = new window.Chart(section.querySelector("canvas"), config);
+    section.querySelector(".rd-export").disabled = false;
+  }
+
+  function horizontal(scale) {
+    return { indexAxis: "y", scales: { x: Object.assign({ beginAtZero: true }, scale || {}) } };
+  }
+
+  function overTime(data) {
+    draw("opened", {
+      type: "line",
+      data: { labels: data.buckets, datasets: [line("Opened", data.opened, COLOURS.opened),
+                                               line("Solved", data.solved, COLOURS.solved)] },
+      options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
+    }, data.totals.opened + " opened, " + data.totals.solved + " solved; " +
+       data.totals.backlog + " open now.", !data.totals.opened && !data.totals.solved);
+  }
+
+  function backlog(data) {
+    var rows = data.backlog;
+    draw("backlog", {
+      type: "bar",
+      data: { labels: rows.map(function (row) { return row.status + " (" + row.type + ")"; }),
+              datasets: [bar("Open items", rows.map(function (row) { return row.count; }),
+                             rows.map(function (row) { return row.colour || COLOURS.bar; }))] },
+      options: horizontal({ ticks: { precision: 0 } })
+    }, counted(data.totals.backlog, "open item", "open items") + " in " +
+       counted(rows.length, "status", "statuses") + ".", !rows.length);
+  }
+
+  /** A line per target (first response, resolution) of ``figures``, summed up by ``words``. */
+  function perTarget(name, data, figures, unit, y, words, empty) {
+    var first = figures.first_response, resolution = figures.resolution;
+    draw(name, {
+      type: "line",
+      data: { labels: data.buckets, datasets: [
+        line("First response " + unit, first.by_bucket, COLOURS.first),
+        line("Resolution " + unit, resolution.by_bucket, COLOURS.resolution)] },
+      options: { scales: { y: y } }
+    }, words("First response", first, "replied") + ". " +
+       words("Resolution", resolution, "solved") + ".", empty(first) && empty(resolution));
+  }
+
+  function sla(data) {
+    perTarget("sla", data, data.sla, "% met",
+      { min: 0, max: 100, ticks: { callback: function (v) { return v + "%"; } } },
+      function (name, target) {
+        return name + ": " + percent(target.percent) + " met (" + target.met + " met, " +
+          target.breached + " breached, " + target.pending + " pending)";
+      },
+      function (target) { return !(target.met + target.breached + target.pending); });
+  }
+
+  function times(data) {
+    perTarget("times", data, data.times, "median (h)",
+      { beginAtZero: true, title: { display: true, text: "hours" } },
+      function (name, figures, what) {
+        return name + ": median " + hours(figures.median_hours) + ", average " +
+          hours(figures.average_hours) + " (" + figures.count + " " + what + ")";
+      },
+      function (figures) { return !figures.count; });
+  }
+
+  function satisfaction(data) {
+    var figures = data.satisfaction;
+    var scores = Object.keys(figures.per_score).sort();
+    draw("satisfaction", {
+      type: "bar",
+      data: { labels: scores.map(function (score) { return score + "★"; }),
+              datasets: [bar("Ratings", scores.map(function (score) { return figures.per_score[score]; }),
+                             COLOURS.scores)] },
+      options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
+    }, (figures.average === null ? "—" : figures.average.toFixed(2)) + " average from " +
+       counted(figures.count, "rating", "ratings") + "; " + percent(figures.satisfied_percent) + " satisfied (4★ or 5★).",
+       !figures.count);
+  }
+
+  function totalHours(rows) {
+    return rows.reduce(function (sum, row) { return sum + row.hours; }, 0);
+  }
+
+  function hoursBy(name, rows, colour) {
+    draw(name, {
+      type: "bar",
+      data: { labels: rows.map(function (row) { return row.name; }),
+              datasets: [bar("Hours", rows.map(function (row) { return row.hours; }), colour)] },
+      options: horizontal()
+    }, hours(totalHours(rows)) + " logged " +
+       (name === "hours_project" ? "on " + counted(rows.length, "project", "projects")
+                                 : "by " + counted(rows.length, "person", "people")) + ".", !rows.length);
+  }
+
+  function show(data) {
+    range = { from: data.from, to: data.to };
+    overTime(data);
+    backlog(data);
+    sla(data);
+    times(data);
+    satisfaction(data);
+    hoursBy("hours_project", data.hours.by_project, COLOURS.bar);
+    hoursBy("hours_person", data.hours.by_person, COLOURS.person);
+  }
+
+  function exportPng(name) {
+    var link = document.createElement("a");
+    link.href = charts[name].toBase64Image("image/png", 1);
+    link.download = "relaydesk-" + name.replace("_", "-") + "-" + range.from + "-to-" + range.to + ".png";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  }
+
+  root.addEventListener("click", function (event) {
+    var button = event.target.closest(".rd-export");
+    if (button && charts[button.getAttribute("data-chart")]) {
+      exportPng(button.getAttribute("data-chart"));
+    }
+  });
+
+  var query = root.getAttribute("data-query");
+  fetch(root.getAttribute("data-data-url") + (query ? "?" + query : ""),
+        { credentials: "same-origin", headers: { "Accept": "application/json" } })
+    .then(window.RelaydeskApi.answer)
+    .then(function (data) {
+      show(data);
+      root.setAttribute("data-state", "ready");
+    })
+    .catch(function (error) {
+      message.textContent = error.message;
+      message.hidden = false;
+      root.setAttribute("data-state", "error");
+    });
+
+  window.RelaydeskDashboard = { charts: charts };
+})();
