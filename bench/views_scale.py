@@ -12,6 +12,9 @@ through the Flask test client with a logged-in browser session, as the Agent and
 * list filter: ``priority=5&sort=-updated_at``, first page
 * board col:   ``GET /views/board/column/<status>?page_size=50`` (ViewFilter + status + keyset)
 * board deep:  the same column with a cursor half-way down
+* dashboard:   ``GET /views/dashboard/data``: every figure of the last 30 days (items are
+  created evenly over three years, so ~3 % of them; a third have a public staff reply) and
+  of the last 365 days by week (a third of them)
 
     .venv/bin/python bench/views_scale.py [--sizes 10000,100000,1000000] [--requests 40]
 """
@@ -19,6 +22,7 @@ through the Flask test client with a logged-in browser session, as the Agent and
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import tempfile
 import time
@@ -81,8 +85,8 @@ def grow(app: Any, people: SimpleNamespace, start: int, end: int) -> float:
                    g % 6, (:projects)[1 + g % cardinality(:projects)],
                    CASE WHEN g % 4 = 0 THEN NULL
                         ELSE timestamp '2030-01-01' + (g % 500) * interval '1 day' END,
-                   now() - (g % 90) * interval '1 day', '{}',
-                   now() - (g % 1000) * interval '1 minute',
+                   now() - (g % 1095) * interval '1 day' + (g % 72) * interval '1 hour', '{}',
+                   now() - (g % 1095) * interval '1 day',
                    now() - (g % 1000) * interval '1 minute'
             FROM generate_series(CAST(:start AS integer), CAST(:end AS integer)) AS g
         """), {"type_id": people.type_id, "statuses": people.statuses,
@@ -91,7 +95,15 @@ def grow(app: Any, people: SimpleNamespace, start: int, end: int) -> float:
             INSERT INTO item_assignee_user (item_id, user_id)
             SELECT id, :agent FROM item WHERE id BETWEEN :start AND :end AND id % 10 = 0
         """), {"agent": people.agent_id, "start": start, "end": end})
+        db.session.execute(text("""
+            INSERT INTO message (item_id, is_public, body_html, author_user_id, created_at,
+                                 updated_at)
+            SELECT id, true, '<p>On it</p>', :agent, created_at + (id % 48) * interval '1 hour',
+                   created_at + (id % 48) * interval '1 hour'
+            FROM item WHERE id BETWEEN :start AND :end AND id % 3 = 0
+        """), {"agent": people.agent_id, "start": start, "end": end})
         db.session.commit()
+        db.session.execute(text("ANALYZE message"))
         db.session.execute(text("ANALYZE item"))
         db.session.execute(text("ANALYZE item_assignee_user"))
         db.session.commit()
@@ -161,6 +173,7 @@ def measure(app: Any, people: SimpleNamespace, requests: int) -> dict[str, list[
 
     results["baseline SQL"] = timed(baseline, requests)
     column = f"/views/board/column/{people.statuses[1]}?page_size=50"
+    year_ago = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=364)).isoformat()
     for who in ("agent", "admin"):
         session = Session(app, getattr(people, who))
         list_url = "/views/list/items?page_size=50"
@@ -172,6 +185,8 @@ def measure(app: Any, people: SimpleNamespace, requests: int) -> dict[str, list[
             "list filter": f"{list_url}&priority=5&sort=-updated_at",
             "board col": column,
             "board deep": f"{column}&cursor={deep_cursor(app, session, column)}",
+            "dashboard 30d": "/views/dashboard/data",
+            "dashboard 365d": f"/views/dashboard/data?from={year_ago}&bucket=week",
         }
         for name, url in cases.items():
             results[f"{name} ({who})"] = timed(endpoint(session, url), requests)
