@@ -189,13 +189,16 @@ def opened_and_solved(scope: Scope) -> tuple[list[int], list[int]]:
 
 def backlog(scope: Scope) -> list[dict[str, Any]]:
     """Open items now, per status, in each type's workflow order."""
-    statement = scope.items(
-        select(Status.id, Status.name, ItemType.name, Status.colour, Status.category,
-               func.count(Item.id))
-        .join(Status, Status.id == Item.status_id).join(ItemType, ItemType.id == Status.item_type_id)
-        .where(Status.category != StatusCategory.DONE)
-        .group_by(Status.id, Status.name, ItemType.name, Status.colour, Status.category,
-                  Status.position)
+    # Counted per status_id alone first: grouping the joined names made PostgreSQL hash-join
+    # every open item before counting (a third of the dashboard's time at 1M items).
+    counts = scope.items(
+        select(Item.status_id.label("status_id"), func.count(Item.id).label("count"))
+        .where(Item.status_id.in_(select(Status.id).where(Status.category != StatusCategory.DONE)))
+        .group_by(Item.status_id)).subquery()
+    statement = (
+        select(Status.id, Status.name, ItemType.name, Status.colour, Status.category, counts.c.count)
+        .join(counts, counts.c.status_id == Status.id)
+        .join(ItemType, ItemType.id == Status.item_type_id)
         .order_by(ItemType.name, Status.position, Status.id))
     return [{"status_id": sid, "status": name, "type": type_name, "colour": colour,
              "category": StatusCategory(category).value, "count": int(count)}
