@@ -24,6 +24,7 @@
   }
 
   var answer = window.RelaydeskApi.answer;
+  var getJson = window.RelaydeskApi.getJson;
 
   function element(tag, className, text) {
     var node = document.createElement(tag);
@@ -108,9 +109,7 @@
     column.loading = true;
     column.more.textContent = "Loading…";
     var extra = column.cursor ? { cursor: column.cursor } : {};
-    fetch(root.getAttribute("data-column-url") + column.id + "?" + params(extra),
-          { credentials: "same-origin", headers: { "Accept": "application/json" } })
-      .then(answer)
+    getJson(root.getAttribute("data-column-url") + column.id + "?" + params(extra))
       .then(function (body) {
         body.cards.forEach(function (data) {
           if (!root.querySelector('.rd-card[data-id="' + data.id + '"]')) {
@@ -131,9 +130,7 @@
   }
 
   function updateCounts() {
-    return fetch(root.getAttribute("data-data-url") + "?" + params(),
-                 { credentials: "same-origin", headers: { "Accept": "application/json" } })
-      .then(answer)
+    return getJson(root.getAttribute("data-data-url") + "?" + params())
       .then(function (body) {
         body.columns.forEach(function (status) {
           if (columns[status.id]) { columns[status.id].count.textContent = status.count; }

@@ -23,11 +23,7 @@
   }
 
   var answer = window.RelaydeskApi.answer;
-
-  function getJson(url) {
-    return fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
-      .then(answer);
-  }
+  var getJson = window.RelaydeskApi.getJson;
 
   function itemElement(data) {
     var item = document.createElement("li");

@@ -174,9 +174,7 @@
   });
 
   var query = root.getAttribute("data-query");
-  fetch(root.getAttribute("data-data-url") + (query ? "?" + query : ""),
-        { credentials: "same-origin", headers: { "Accept": "application/json" } })
-    .then(window.RelaydeskApi.answer)
+  window.RelaydeskApi.getJson(root.getAttribute("data-data-url") + (query ? "?" + query : ""))
     .then(function (data) {
       show(data);
       root.setAttribute("data-state", "ready");
