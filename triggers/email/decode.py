@@ -59,6 +59,18 @@ def unescape_raw(value: str) -> str:
 
 
 _WHITESPACE = re.compile(r"\s+")
+_NUL = "\x00"
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable_text(value: str) -> str:
+    """``value`` as text a database keeps: without NUL characters (PostgreSQL refuses them
+    in text, SQLite cuts the text there; mail decodes to them from ``=00``, base64, or a
+    charset such as ISO-2022-JP) and with a lone surrogate (undecodable bytes the stdlib
+    kept) as U+FFFD, which no UTF-8 driver could send."""
+    if _NUL in value:
+        value = value.replace(_NUL, "")
+    return _LONE_SURROGATE.sub("\ufffd", value)
 
 
 def decode_words(value: str | None) -> str:
@@ -89,7 +101,8 @@ class MailAddress:
         return f"{self.name} <{self.email}>" if self.name else self.email
 
 
-_ADDR_SPEC = re.compile(r"^[^@\s<>\"(),;:\[\]\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
+# Control characters (NUL included) are never part of an address a person could have sent.
+_ADDR_SPEC = re.compile(r"^[^@\s<>\"(),;:\[\]\\\x00-\x1f\x7f]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
 _ANGLE = re.compile(r"<\s*([^<>\s]+@[^<>\s]+?)\s*>")
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from triggers.email import loops
+from triggers.email.decode import storable_text
 from triggers.email.errors import Ignored, MailRefused, Rejected
 from triggers.email.parse import ParsedAttachment, ParsedMail, parse_message, text_to_html
 from triggers.email.people import People
@@ -136,11 +137,13 @@ def process(session: Session, inbound_id: int, settings: IntakeSettings, *,
         except Ignored as exc:
             placement.abandon()
             return _finish(session, inbound_id, parsed, InboundStatus.IGNORED, exc.reason,
-                           item_id=exc.item_id, auto_reason=placement.auto_reason)
+                           item_id=exc.item_id, auto_reason=placement.auto_reason,
+                           notes=placement.refused)
         except Rejected as exc:
             placement.abandon()
             return _finish(session, inbound_id, parsed, InboundStatus.REJECTED, exc.reason,
-                           support_address_id=placement.support_address_id)
+                           support_address_id=placement.support_address_id,
+                           notes=placement.refused)
         except (Invalid, IntegrityError) as exc:
             placement.abandon()
             if attempt < _RETRIES:  # a concurrent mail wrote the same customer first
@@ -185,15 +188,37 @@ def _describe(row: InboundMail, parsed: ParsedMail | None) -> None:
 
 def _finish(session: Session, inbound_id: int, parsed: ParsedMail | None,
             status: InboundStatus, reason: str, *, item_id: int | None = None,
-            auto_reason: str | None = None, support_address_id: int | None = None
-            ) -> InboundMail:
-    """Record an outcome other than a new item or reply (the placement was rolled back)."""
+            auto_reason: str | None = None, support_address_id: int | None = None,
+            notes: Sequence[str] = ()) -> InboundMail:
+    """Record an outcome other than a new item or reply (the placement was rolled back).
+    Should even that fail (the database refuses something read from the mail, say), the
+    mail is rejected with the reason and without what was read from it: no mail stays
+    ``received`` with nobody told why."""
+    try:
+        return _record(session, inbound_id, parsed, status, reason, item_id=item_id,
+                       auto_reason=auto_reason, support_address_id=support_address_id,
+                       notes=notes)
+    except Exception as exc:
+        log.exception("the outcome of an inbound mail could not be recorded",
+                      extra={"inbound_mail_id": inbound_id, "status": status.value})
+        problem = (str(exc).splitlines() or [""])[0][:300]
+        failure = (f"could not be recorded as {status.value} ({reason[:1000]}): "
+                   f"{type(exc).__name__}: {problem}")
+        return _record(session, inbound_id, None, InboundStatus.REJECTED,
+                       storable_text(failure))
+
+
+def _record(session: Session, inbound_id: int, parsed: ParsedMail | None,
+            status: InboundStatus, reason: str, *, item_id: int | None = None,
+            auto_reason: str | None = None, support_address_id: int | None = None,
+            notes: Sequence[str] = ()) -> InboundMail:
     session.rollback()
     row = session.get(InboundMail, inbound_id, populate_existing=True)
     assert row is not None
     _describe(row, parsed)
     row.status = status
     row.reason = reason[:2000]
+    row.notes = [*row.notes, *notes]
     row.item_id = item_id
     row.auto_reason = auto_reason[:300] if auto_reason else None
     row.support_address_id = support_address_id
@@ -220,6 +245,7 @@ class _Placement:
     stored_keys: list[str] = field(default_factory=list)
     auto_reason: str | None = None
     support_address_id: int | None = None
+    refused: list[str] = field(default_factory=list)  # threads the sender may not enter
 
     def __post_init__(self) -> None:
         self.store = AttachmentStore(self.settings.attachment_dir,
@@ -251,7 +277,14 @@ class _Placement:
             raise Ignored(f"a copy of a mail received before (same Message-ID "
                           f"<{parsed.message_id}>, inbound mail {seen.inbound_mail_id})",
                           seen.item_id)
-        thread = find_thread(self.session, parsed, sender)
+        search = find_thread(self.session, parsed, sender)
+        thread = search.thread
+        if search.refused:  # the admin sees why a "reply" became a ticket of its own
+            self.refused = search.refused
+            row.notes = [*row.notes, *search.refused]
+            log.warning("inbound mail not threaded into an item its sender may not see",
+                        extra={"inbound_mail_id": row.id, "sender": sender,
+                               "refused": search.refused})
         verdict = loops.classify(
             parsed.headers, subject=parsed.subject, sender=sender,
             envelope_from=row.envelope_from, content_type=parsed.top_content_type,

@@ -4,6 +4,7 @@ and the attachments (inline images included), from the stdlib ``email`` package 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html as html_lib
 import mimetypes
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from triggers.email.decode import (
     MailAddress,
@@ -20,6 +21,7 @@ from triggers.email.decode import (
     decode_words,
     parse_addresses,
     parse_sender,
+    storable_text,
 )
 from triggers.email.errors import Unparseable
 from webapp.content.html import html_to_text, sanitize_html
@@ -113,7 +115,7 @@ def parse_message(raw: bytes) -> ParsedMail:
     body = _Body()
     body.collect(message)
     raw_html, html, text, content_type = body.result()
-    return ParsedMail(
+    return _storable(ParsedMail(
         subject=decode_words(_raw(message, "subject")),
         sender=parse_sender(_raw(message, "from"), _parsed_addresses(message, "from")),
         message_id=_message_ids(_raw(message, "message-id"))[:1][0]
@@ -136,7 +138,27 @@ def parse_message(raw: bytes) -> ParsedMail:
         top_content_type=message.get_content_type(),
         embedded_message_ids=body.embedded_message_ids,
         defects=[type(d).__name__ for d in message.defects],
-    )
+    ))
+
+
+_T = TypeVar("_T")
+
+
+def _storable(value: _T) -> _T:
+    """Every text in ``value`` (a ``ParsedMail`` and what it holds) as ``storable_text``:
+    done once here, where text leaves the parser, so nothing read from a mail can make the
+    database refuse the mail. Bytes (attachment contents) are kept as they are."""
+    if isinstance(value, str):
+        return storable_text(value)  # type: ignore[return-value]
+    if isinstance(value, list):
+        return [_storable(v) for v in value]  # type: ignore[return-value]
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}  # type: ignore[return-value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{  # type: ignore[return-value]
+            f.name: _storable(getattr(value, f.name)) for f in dataclasses.fields(value)
+            if f.init})
+    return value
 
 
 # ---------------------------------------------------------------- headers

@@ -1,16 +1,21 @@
 """Which item a mail answers: a Message-ID we sent or received (In-Reply-To, then References
-newest first), else a ``[#1234]`` reference in the subject from someone on that item."""
+newest first), else a ``[#1234]`` reference in the subject — and on every path only an item
+the sender may see. Message-IDs travel in every reply, forward and quoted copy, so knowing
+one proves nothing: without that check anyone holding one could post into another
+organization's ticket, become its follower and read its thread in the portal."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from triggers.email.parse import ParsedMail
-from webapp.models import Customer, Item, MailMessage
+from webapp.access.customers import customer_sees
+from webapp.access.scope import Viewer, is_visible
+from webapp.models import Customer, Item, MailMessage, User
 
 SUBJECT_REF = re.compile(r"\[#(\d{1,9})\]")
 
@@ -20,6 +25,15 @@ class Thread:
     item: Item
     via: str  # in-reply-to | references | subject
     reference: str
+
+
+@dataclass
+class ThreadSearch:
+    """The item the mail threads into, if any, and the items it named but may not enter
+    (one line each, for the inbound mail's notes)."""
+
+    thread: Thread | None = None
+    refused: list[str] = field(default_factory=list)
 
 
 def subject_refs(subject: str) -> list[int]:
@@ -41,38 +55,54 @@ def items_of_messages(session: Session, message_ids: list[str]) -> dict[str, int
     return {mid: item_id for mid, item_id in rows}
 
 
-def is_participant(session: Session, item: Item, email: str) -> bool:
-    """The requester, a follower, or a colleague of the requester (same organization, or
-    an address at one of its domains)."""
+def sender_may_see(session: Session, item: Item, email: str) -> bool:
+    """Whether mail from ``email`` may thread into ``item``: its requester, a follower
+    (customer or staff), a staff member who may see it (the staff visibility rule), or a
+    customer who sees it in the portal serving it (its own rule: colleagues of the
+    requester only where that portal shows the organization's requests)."""
     email = email.lower()
-    requester = item.requester
-    if requester is not None and requester.email == email:
+    if item.requester is not None and item.requester.email == email:  # stored lower-case
         return True
     if any(c.email == email for c in item.follower_customers):
         return True
     if any((u.email or "").lower() == email for u in item.follower_users):
         return True
-    organization = requester.organization if requester is not None else None
-    if organization is None:
-        return False
-    if email.rsplit("@", 1)[-1] in {d.domain for d in organization.domains}:
+    staff = session.scalars(select(User).where(func.lower(User.email) == email,
+                                               User.active.is_(True)))
+    if any(is_visible(session, item, Viewer.for_user(user)) for user in staff):
         return True
-    sender = session.scalars(select(Customer).where(Customer.email == email)).first()
-    return sender is not None and sender.organization_id == organization.id
+    customer = session.scalars(select(Customer).where(Customer.email == email)).first()
+    return customer is not None and customer_sees(session, customer, item)
 
 
-def find_thread(session: Session, parsed: ParsedMail, sender: str) -> Thread | None:
+def find_thread(session: Session, parsed: ParsedMail, sender: str) -> ThreadSearch:
+    """The first item the mail refers to that ``sender`` may see; the others are noted."""
+    search = ThreadSearch()
+    checked: set[int] = set()
+
+    def allowed(item: Item, how: str) -> bool:
+        if item.id in checked:
+            return False  # refused already (noted once)
+        checked.add(item.id)
+        if sender_may_see(session, item, sender):
+            return True
+        search.refused.append(f"not threaded into item #{item.id} ({how}): the sender "
+                              f"{sender} may not see that item")
+        return False
+
     ids = parsed.thread_ids
     known = items_of_messages(session, ids)
     for message_id in ids:
-        if message_id in known:
-            item = session.get(Item, known[message_id])
-            if item is not None:
-                via = "in-reply-to" if message_id in parsed.in_reply_to else "references"
-                return Thread(item, via, message_id)
-    # A subject reference alone is easy to make up: it counts from people on the item.
+        if message_id not in known:
+            continue
+        item = session.get(Item, known[message_id])
+        via = "in-reply-to" if message_id in parsed.in_reply_to else "references"
+        if item is not None and allowed(item, f"{via} <{message_id}>"):
+            search.thread = Thread(item, via, message_id)
+            return search
     for ref in subject_refs(parsed.subject):
         item = session.get(Item, ref)
-        if item is not None and is_participant(session, item, sender):
-            return Thread(item, "subject", f"[#{ref}]")
-    return None
+        if item is not None and allowed(item, f"subject [#{ref}]"):
+            search.thread = Thread(item, "subject", f"[#{ref}]")
+            return search
+    return search

@@ -4,38 +4,17 @@ else is a 404, so ids of other customers' rows cannot even be confirmed to exist
 from __future__ import annotations
 
 from flask import abort
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, and_, select
 
+from webapp.access.customers import customer_item_clause
 from webapp.extensions import db
-from webapp.models import (
-    Attachment,
-    Customer,
-    Item,
-    ItemKind,
-    Message,
-    Portal,
-    PortalVisibility,
-)
-from webapp.models.items import item_follower_customer
-
-
-def _follows(customer: Customer) -> ColumnElement[bool]:
-    return exists().where(item_follower_customer.c.item_id == Item.id,
-                          item_follower_customer.c.customer_id == customer.id)
+from webapp.models import Attachment, Customer, Item, Message, Portal
 
 
 def item_clause(portal: Portal, customer: Customer | None) -> ColumnElement[bool]:
-    """Items the customer sees in this portal (nothing without a customer)."""
-    if customer is None or customer.id is None:
-        return false()
-    own = or_(Item.requester_id == customer.id, _follows(customer))
-    if portal.visibility == PortalVisibility.ALL:
-        return or_(own, Item.kind == ItemKind.TICKET)
-    if portal.visibility == PortalVisibility.ORGANIZATION and customer.organization_id:
-        colleagues = select(Customer.id).where(
-            Customer.organization_id == customer.organization_id)
-        return or_(own, Item.requester_id.in_(colleagues))
-    return own
+    """Items the customer sees in this portal (nothing without a customer). The rule lives
+    in the domain layer: the e-mail intake threads replies by it too."""
+    return customer_item_clause(portal, customer)
 
 
 def visible_item(portal: Portal, customer: Customer | None, item_id: int) -> Item:

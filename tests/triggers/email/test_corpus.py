@@ -10,8 +10,17 @@ from collections import Counter
 from sqlalchemy import select
 
 from tests.triggers.email.conftest import MAIL_DATA, Desk, corpus, mail
+from triggers.email.parse import parse_message
 from webapp.content.html import html_to_text
-from webapp.models import InboundMail, InboundStatus, Item, MailDirection, MailMessage, utcnow
+from webapp.models import (
+    Customer,
+    InboundMail,
+    InboundStatus,
+    Item,
+    MailDirection,
+    MailMessage,
+    utcnow,
+)
 
 _SPACE = re.compile(r"\s")
 # The HTML part of two samples words the reply differently from the text part talon's
@@ -46,6 +55,18 @@ def test_every_sample_is_stored_and_placed_or_kept_with_a_reason(desk: Desk, cap
     assert sum(outcomes.values()) == len(paths)
 
 
+def _follow(desk: Desk, item_id: int, raw: bytes) -> None:
+    """Only people who may see a ticket thread into it: each replier follows it first."""
+    session = desk.make.session
+    email = parse_message(raw).sender.email
+    customer = session.scalar(select(Customer).where(Customer.email == email)) \
+        or desk.make.customer(email)
+    item = session.get(Item, item_id)
+    if customer.id != item.requester_id and customer not in item.follower_customers:
+        item.follower_customers.append(customer)
+        session.commit()
+
+
 def test_talon_replies_are_stored_without_the_quotation(desk: Desk, capsys) -> None:
     """Each reply, as received (HTML preferred), threaded into a ticket by In-Reply-To."""
     session = desk.make.session
@@ -56,6 +77,7 @@ def test_talon_replies_are_stored_without_the_quotation(desk: Desk, capsys) -> N
     results = {}
     for path in sorted((MAIL_DATA / "talon" / "standard_replies").glob("*.eml")):
         raw = b"In-Reply-To: <relaydesk.talon@desk.example>\r\n" + path.read_bytes()
+        _follow(desk, item_id, raw)
         row = desk.receive(raw)
         assert (row.status, row.item_id) == (InboundStatus.REPLY, item_id), path.name
         expected_file = path.with_name(path.stem + "_reply_text")
