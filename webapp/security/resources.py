@@ -42,6 +42,8 @@ METHOD_PERMISSIONS = {
     "board": "read", "gantt": "read", "calendar": "read", "tree": "read", "items": "read",
     "dashboard": "read", "data": "read", "move": "write", "reschedule": "write",
     "share": "write", "send_now": "write",
+    # search-as-you-type pickers of related rows on the screens' forms
+    "related": "read",
 }
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask_appbuilder import ModelView
 
+from webapp.security.admin_views import KnownActionsMixin
 from webapp.security.resources import METHOD_PERMISSIONS
+from webapp.views.related_picker import RelatedPickerMixin
 
 
-class ScopedModelView(ModelView):
+class ScopedModelView(KnownActionsMixin, RelatedPickerMixin, ModelView):
     method_permission_name = METHOD_PERMISSIONS
     page_size = 25

@@ -10,7 +10,6 @@ from flask import Response, abort, jsonify, request
 from flask_appbuilder import AppBuilder, BaseView
 from flask_appbuilder.security.decorators import has_access, has_access_api
 from flask_appbuilder.views import expose
-from sqlalchemy import select
 
 from hub.actions import REGISTRY, describe
 from hub.conditions import OPERATORS
@@ -19,23 +18,26 @@ from webapp.commands.errors import CommandError
 from webapp.commands.recipes import preview, recipe_data, save_recipe
 from webapp.commands.webhooks import KNOWN_EVENTS
 from webapp.extensions import db
-from webapp.models import Connection, InboundEndpoint, Recipe, WebhookEndpoint
+from webapp.models import Recipe
+from webapp.views.recipe_lookups import FIELD_LOOKUPS, LOOKUPS, suggestions
+from webapp.views.related_picker import MAX_QUERY_LENGTH
+
+
+def _described(spec: Any) -> dict[str, Any]:
+    action = describe(spec)
+    for item in action["fields"]:
+        item["lookup"] = FIELD_LOOKUPS.get(item["name"]) if item["type"] == "String" else None
+    return action
 
 
 def editor_catalogue() -> dict[str, Any]:
-    """What the page needs to build its forms."""
-    session = db.session
-    inbound = [f"inbound.{slug}" for slug in session.scalars(
-        select(InboundEndpoint.slug).order_by(InboundEndpoint.slug))]
+    """What the page needs to build its forms: fixed lists only. Rows that grow with the data
+    (connections, endpoints, inbound events, projects, users …) are searched while typing
+    (``lookup``)."""
     return {
-        "actions": [describe(spec) for spec in REGISTRY.values()],
-        "events": list(KNOWN_EVENTS) + inbound,
+        "actions": [_described(spec) for spec in REGISTRY.values()],
+        "events": list(KNOWN_EVENTS),
         "operators": list(OPERATORS),
-        "connections": [{"name": c.name, "connector": c.connector} for c in session.scalars(
-            select(Connection).order_by(Connection.name))],
-        "endpoints": [e.name for e in session.scalars(
-            select(WebhookEndpoint).where(WebhookEndpoint.owner_user_id.is_(None))
-            .order_by(WebhookEndpoint.name))],
     }
 
 
@@ -50,7 +52,7 @@ class RecipeEditorView(BaseView):
     default_view = "new"
     class_permission_name = "RecipeEditor"
     method_permission_name = {"new": "write", "edit": "write", "save": "write",
-                              "test": "write"}
+                              "test": "write", "lookup": "write"}
 
     def _page(self, recipe: Recipe | None) -> Any:
         return self.render_template(
@@ -96,6 +98,17 @@ class RecipeEditorView(BaseView):
         except CommandError as exc:
             return _json(exc.status, message=exc.messages)
         return _json(200, result=result)
+
+    @expose("/lookup/<kind>")
+    @has_access_api
+    def lookup(self, kind: str) -> Response:
+        """``?q=<text>`` (and ``connector=`` for connections): up to 20 suggestions."""
+        if kind not in LOOKUPS:
+            return _json(404, message={"kind": [f"one of {', '.join(sorted(LOOKUPS))}"]})
+        text = request.args.get("q", "")
+        if len(text) > MAX_QUERY_LENGTH:
+            return _json(400, message={"q": [f"at most {MAX_QUERY_LENGTH} characters"]})
+        return _json(200, results=suggestions(kind, text, request.args.to_dict()))
 
 
 def register_recipe_editor(appbuilder: AppBuilder) -> None:

@@ -234,7 +234,9 @@ def test_the_screen_creates_a_schedule_of_my_own_view(app, world):
     make.session.commit()
     session = browser(app, world.agent)
     page = session.page("/views/reports/add")
-    assert ">Mine<" in page and ">Theirs<" not in page
+    assert 'data-url="/views/reports/related/saved_view"' in page  # searched, not listed
+    found = session.get("/views/reports/related/saved_view").get_json()["results"]
+    assert [view["text"] for view in found] == ["Mine"]
 
     bad = session.post("/views/reports/add", data=form(mine.id, recipients="boss, x@y"))
     assert bad.status_code == 200 and "not an e-mail address" in bad.get_data(as_text=True)

@@ -34,9 +34,53 @@
     return typeof value === "string" ? value : JSON.stringify(value);
   }
 
+  // ------------------------------------------------------------------ searching while typing
+  /* Rows that grow with the data (connections, endpoints, inbound events, projects, users …)
+     are not embedded in the page: a text input with a lookup asks the server for at most 20
+     matches of what was typed and offers them in its datalist. Templates ({{ … }}) are left
+     alone. */
+  function lookupUrl(kind, text, extra) {
+    var url = root.getAttribute("data-lookup-url").replace("__kind__", encodeURIComponent(kind));
+    var query = "q=" + encodeURIComponent(text);
+    Object.keys(extra || {}).forEach(function (key) {
+      query += "&" + encodeURIComponent(key) + "=" + encodeURIComponent(extra[key]);
+    });
+    return url + "?" + query;
+  }
+
+  function searchable(input, list, kind, extra, fixed) {
+    var timer = null;
+    var asked = null;
+    function fill(options) {
+      list.innerHTML = "";
+      (fixed || []).filter(function (name) {
+        return name.indexOf(input.value.trim()) !== -1;
+      }).forEach(function (name) { list.appendChild(el("option", {value: name})); });
+      options.forEach(function (o) {
+        list.appendChild(el("option", {value: o.value, label: o.label, text: o.label}));
+      });
+    }
+    function ask() {
+      var text = input.value.trim();
+      if (text.indexOf("{{") !== -1 || text.length > 100 || text === asked) { return; }
+      asked = text;
+      fetch(lookupUrl(kind, text, extra), {credentials: "same-origin"})
+        .then(function (r) { return r.ok ? r.json() : {results: []}; })
+        .then(function (j) { if (asked === text) { fill(j.results || []); } })
+        .catch(function () { fill([]); });
+    }
+    input.setAttribute("autocomplete", "off");
+    input.setAttribute("data-lookup", kind);
+    input.addEventListener("focus", ask);
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(ask, 250);
+    });
+    fill([]);
+  }
+
   // ------------------------------------------------------------------ trigger
-  var events = byId("rd-events");
-  catalogue.events.forEach(function (name) { events.appendChild(el("option", {value: name})); });
+  searchable(byId("rd-trigger"), byId("rd-events"), "events", {}, catalogue.events);
 
   // ------------------------------------------------------------------ conditions
   function addRule(rule) {
@@ -75,14 +119,11 @@
     return select;
   }
 
-  function suggestions(action, field) {
-    if (field.name === "connection" && action.kind === "connector") {
-      var connector = action.name.split(".")[0];
-      return catalogue.connections.filter(function (c) { return c.connector === connector; })
-        .map(function (c) { return c.name; });
+  function lookupArgs(action, field) {
+    if (field.lookup === "connections" && action.kind === "connector") {
+      return {connector: action.name.split(".")[0]};
     }
-    if (field.name === "endpoint" && action.kind === "webhook") { return catalogue.endpoints; }
-    return null;
+    return {};
   }
 
   function fieldInput(action, field, value, index) {
@@ -103,11 +144,10 @@
     } else {
       input = el("input", {className: "form-control", type: "text"});
       input.value = shown(value);
-      var options = suggestions(action, field);
-      if (options) {
+      if (field.lookup) {
         var list = el("datalist", {id: id + "-list"});
-        options.forEach(function (o) { list.appendChild(el("option", {value: o})); });
         input.setAttribute("list", id + "-list");
+        searchable(input, list, field.lookup, lookupArgs(action, field));
         input.appendChild(list);
       }
     }
