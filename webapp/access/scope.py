@@ -3,8 +3,9 @@
 Admin sees everything. Agents and Read-only users see the projects of the teams they belong
 to plus projects granted to them personally, and everything inside those projects.
 Collaborators see only items they created or are assigned to (directly or through a team).
-Models without a rule here (portfolios, organizations, customers, item types, …) are visible
-to all staff; a user without a staff role sees no scoped rows at all.
+The rules of every other model are in ``rules.py``: each mapped model has one, and a model
+without a rule is refused (``NoVisibilityRule``), never shown. A user without a staff role
+sees no rows at all.
 """
 
 from __future__ import annotations
@@ -81,13 +82,22 @@ def current_viewer() -> Viewer:
     return viewer
 
 
-def _team_ids(viewer: Viewer) -> Select[Any]:
+class NoVisibilityRule(LookupError):
+    """A model was queried for a viewer but nobody decided who may see its rows."""
+
+
+def staff_rule(viewer: Viewer) -> ColumnElement[bool]:
+    """Every staff member sees every row (configuration and the directories)."""
+    return true() if viewer.is_staff else false()
+
+
+def team_ids(viewer: Viewer) -> Select[Any]:
     return select(team_member.c.team_id).where(team_member.c.user_id == viewer.user_id)
 
 
 def member_project_ids(viewer: Viewer) -> Select[Any]:
     """Ids of projects the viewer's teams belong to, or granted to the viewer."""
-    by_team = select(project_team.c.project_id).where(project_team.c.team_id.in_(_team_ids(viewer)))
+    by_team = select(project_team.c.project_id).where(project_team.c.team_id.in_(team_ids(viewer)))
     granted = select(ProjectGrant.project_id).where(ProjectGrant.user_id == viewer.user_id)
     return by_team.union(granted)
 
@@ -106,7 +116,7 @@ def _item_rule(viewer: Viewer) -> ColumnElement[bool]:
             item_assignee_user.c.user_id == viewer.user_id
         )
         team_assigned = select(item_assignee_team.c.item_id).where(
-            item_assignee_team.c.team_id.in_(_team_ids(viewer))
+            item_assignee_team.c.team_id.in_(team_ids(viewer))
         )
         return or_(
             Item.created_by_id == viewer.user_id,
@@ -181,18 +191,23 @@ def load_visible(session: Session, model: type, pk: int, viewer: Viewer) -> Any:
     return row
 
 
+def _rule(model: type) -> Callable[[Viewer], ColumnElement[bool]]:
+    rule = RULES.get(model)
+    if rule is None:
+        raise NoVisibilityRule(f"{model.__name__} has no visibility rule (webapp/access/rules.py)")
+    return rule
+
+
 def is_scoped(model: type) -> bool:
-    return model in RULES
+    """Whether some staff member may not see some row of ``model`` (its references need a
+    check on write)."""
+    return _rule(model) is not staff_rule
 
 
 def visibility_clause(model: type, viewer: Viewer) -> ColumnElement[bool]:
     """The WHERE clause that limits ``model`` to the rows ``viewer`` may see."""
-    if viewer.is_admin:
-        return true()
-    rule = RULES.get(model)
-    if rule is None:
-        return true() if viewer.is_staff else false()
-    return rule(viewer)
+    rule = _rule(model)
+    return true() if viewer.is_admin else rule(viewer)
 
 
 def visible_query(model: type, viewer: Viewer) -> Select[Any]:
@@ -202,9 +217,7 @@ def visible_query(model: type, viewer: Viewer) -> Select[Any]:
 def is_visible(session: Session, obj: Any, viewer: Viewer) -> bool:
     """Per-record check paired with the list rule (same clause, one row)."""
     model = type(obj)
-    if viewer.is_admin:
-        return True
-    if model not in RULES:
+    if _rule(model) is staff_rule or viewer.is_admin:
         return viewer.is_staff
     found = session.execute(
         select(model.id).where(model.id == obj.id, visibility_clause(model, viewer))

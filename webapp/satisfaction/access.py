@@ -1,4 +1,4 @@
-"""Which ratings staff see: those of items they may see (the item rule of access.scope)."""
+"""Which ratings staff see: those of items they may see (the rule of access.rules)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,12 @@ from sqlalchemy import ColumnElement, select
 from webapp.access.interface import request_viewer
 from webapp.access.scope import Viewer, visibility_clause
 from webapp.extensions import db
-from webapp.models import Item
 from webapp.models.satisfaction import SatisfactionRating
 
 
 def rating_clause(viewer: Viewer) -> ColumnElement[bool]:
-    """Ratings of the items ``viewer`` sees."""
-    return SatisfactionRating.item_id.in_(select(Item.id).where(visibility_clause(Item, viewer)))
+    """Ratings of the items ``viewer`` sees (the rating's rule in webapp/access/rules.py)."""
+    return visibility_clause(SatisfactionRating, viewer)
 
 
 class VisibleRatings(BaseFilter):

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from webapp.access.interface import request_viewer
+from webapp.access.scope import load_visible, visibility_clause
 from webapp.commands.chat import convert_chat_to_ticket
 from webapp.commands.errors import Invalid
 from webapp.extensions import db
@@ -52,7 +53,8 @@ def inbox_rows(status: ChatStatus) -> list[tuple[ChatConversation, ChatMessage]]
     query = (select(ChatConversation, ChatMessage)
              .join(last_id, last_id.c.conversation_id == ChatConversation.id)
              .join(ChatMessage, ChatMessage.id == last_id.c.last_id)
-             .where(ChatConversation.status == status)
+             .where(ChatConversation.status == status,
+                    visibility_clause(ChatConversation, request_viewer()))
              .order_by(ChatConversation.last_message_at.desc(), ChatConversation.id.desc())
              .limit(INBOX_LIMIT))
     return [(row[0], row[1]) for row in db.session.execute(query)]
@@ -65,7 +67,7 @@ class ChatView(BaseView):
     method_permission_name = METHOD_PERMISSIONS
 
     def _conversation(self, pk: int) -> ChatConversation:
-        conversation = db.session.get(ChatConversation, pk)
+        conversation = load_visible(db.session, ChatConversation, pk, request_viewer())
         if conversation is None:
             abort(404)
         return conversation

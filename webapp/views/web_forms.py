@@ -16,7 +16,8 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField
 
-from webapp.access.interface import ScopedInterface
+from webapp.access.interface import ScopedInterface, request_viewer
+from webapp.access.scope import Viewer, load_visible, visibility_clause
 from webapp.extensions import db
 from webapp.models import BuiltinField, FormSubmission, WebForm, WebFormField
 from webapp.portal.links import external_url
@@ -69,10 +70,12 @@ def _field_key(row: WebFormField) -> str:
     return row.builtin.value if row.builtin else row.custom_field.key  # type: ignore[union-attr]
 
 
-def submissions_csv(form: WebForm) -> str:
-    """Every submission of ``form``, oldest first, one column per field (in form order)."""
-    rows = db.session.scalars(select(FormSubmission).where(FormSubmission.form_id == form.id)
-                              .order_by(FormSubmission.id)).all()
+def submissions_csv(form: WebForm, viewer: Viewer) -> str:
+    """The submissions of ``form`` that ``viewer`` may see, oldest first, one column per field
+    (in form order)."""
+    rows = db.session.scalars(select(FormSubmission).where(
+        FormSubmission.form_id == form.id, visibility_clause(FormSubmission, viewer))
+        .order_by(FormSubmission.id)).all()
     keys = [_field_key(f) for f in form.fields]
     keys += sorted({k for r in rows for k in (r.answers or {})} - set(keys))  # removed fields
     out = io.StringIO()
@@ -123,10 +126,11 @@ class FormSubmissionView(ScopedModelView):
     @has_access
     def export(self, form_id: int) -> Any:
         """A form's submissions as CSV (one column per field)."""
-        form = db.session.get(WebForm, form_id)
+        viewer = request_viewer()
+        form = load_visible(db.session, WebForm, form_id, viewer)
         if form is None:
             abort(404)
-        response = Response(submissions_csv(form), mimetype="text/csv")
+        response = Response(submissions_csv(form, viewer), mimetype="text/csv")
         response.headers["Content-Disposition"] = \
             f'attachment; filename="{form.slug}-submissions.csv"'
         return response

@@ -107,12 +107,15 @@ def test_bad_input_is_named(app, make: Factory) -> None:
     assert make.session.scalars(select(Connection)).one().name == "Stripe live"
 
 
-def test_agents_read_connections_but_do_not_change_them(app, make: Factory) -> None:
+def test_connections_are_the_admins_alone(app, make: Factory) -> None:
+    """Connections are integration plumbing (webapp/access/rules.py): agents see none."""
     admin = _admin(app, make)
-    assert _create(admin).status_code == 201
+    created = _create(admin)
+    assert created.status_code == 201
     agent = ApiClient(app.test_client(), make.user("Agent").username)
     listed = agent.get("/api/v1/connection/")
-    assert listed.status_code == 200 and listed.get_json()["count"] == 1
+    assert listed.status_code == 200 and listed.get_json()["count"] == 0
+    assert agent.get(f"/api/v1/connection/{created.get_json()['id']}").status_code == 404
     assert SECRET not in listed.get_data(as_text=True)
     assert _create(agent, name="mine").status_code == 403
     assert agent.get("/api/v1/connector/").status_code == 200
