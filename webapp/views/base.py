@@ -6,6 +6,7 @@ from flask_appbuilder import ModelView
 
 from webapp.security.admin_views import KnownActionsMixin
 from webapp.security.resources import METHOD_PERMISSIONS
+from webapp.views import fab_fields as _fab_fields  # noqa: F401  (enum fields answer 4xx)
 from webapp.views.related_picker import RelatedPickerMixin
 
 
