@@ -65,6 +65,10 @@ def build_app(database_url: str, data_dir: Path, **extra: object) -> Flask:
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,
         "SECRET_KEY": "test-secret-key-of-at-least-32-bytes!",
+        # Failed staff sign-ins: generous, so tests of wrong passwords never lock each other
+        # out (tests/webapp/security sets small limits of its own).
+        "LOGIN_RATE_LIMIT": "1000 per minute",
+        "LOGIN_ADDRESS_RATE_LIMIT": "1000 per minute",
         "LOG_LEVEL": "WARNING",
         "SEED_DEMO": False,
         # Tests that exercise the hub start real workers; the rest must not run it.

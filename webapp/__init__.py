@@ -31,7 +31,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from webapp.commands import rules as _rules  # noqa: F401  (registers write rules)
     from webapp.content import cleanup as _cleanup  # noqa: F401  (removes deleted files)
+    from webapp.content.sizes import size_text
     from webapp.security import RelaydeskSecurityManager
+
+    app.add_template_filter(size_text, "size_text")  # every size on a page, one formatter
 
     with app.app_context():
         appbuilder = AppBuilder(security_manager_class=RelaydeskSecurityManager)
@@ -70,6 +73,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from webapp.inbound import inbound_bp
 
     init_csrf(app)
+    from webapp.request_guard import init_request_guard
+    init_request_guard(app)
 
     init_automation(app)
 
@@ -86,6 +91,12 @@ def _derive(app: Flask) -> None:
     app.config["MAX_CONTENT_LENGTH"] = max(app.config["REQUEST_MAX_BYTES"],
                                            app.config["ATTACHMENT_MAX_BYTES"] + 1024 * 1024)
     app.config.setdefault("FAB_ROLES", _roles())
+    from webapp.logging import configure_logging
+    from webapp.security.secret_key import resolve
+
+    configure_logging(app.config["LOG_LEVEL"])  # so where the secret key came from is logged
+    app.config["SECRET_KEY"] = resolve(app.config.get("SECRET_KEY"), app.config["DATA_DIR"])
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     # Rate limits (Flask-Limiter, created by Flask-AppBuilder) count in Redis when there is one.
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     from webapp.i18n import TRANSLATIONS_DIR

@@ -46,6 +46,21 @@ def _networks(value: str) -> str:
     return value.strip()
 
 
+def _rate_limit(value: str) -> str:
+    from limits import parse
+
+    try:
+        parse(value)
+    except ValueError:
+        raise ValueError(f"expected a rate such as 10 per minute or 30 per 15 minutes, "
+                         f"got {value!r}") from None
+    return value.strip()
+
+
+GENERATED_SECRET_KEY = "<generated into DATA_DIR/secret.key>"
+"""SECRET_KEY's default: a random key is generated once into the data folder."""
+
+
 @dataclass(frozen=True)
 class Setting:
     env: str
@@ -62,8 +77,10 @@ SETTINGS: tuple[Setting, ...] = (
             "SQLAlchemy URL; e.g. postgresql+psycopg2://postgres@127.0.0.1:5432/relaydesk."),
     Setting("REDIS_URL", "REDIS_URL", "", str,
             "Redis for RQ workers; empty means the in-process job runner."),
-    Setting("SECRET_KEY", "SECRET_KEY", "dev-insecure-change-me-in-production-please", str,
-            "Flask/JWT signing key. Set it in production."),
+    Setting("SECRET_KEY", "SECRET_KEY", GENERATED_SECRET_KEY, str,
+            "Signs session cookies, API tokens (JWT) and mailed links: a random value of at "
+            "least 32 bytes shared by every process; unset or empty: one generated once into "
+            "<DATA_DIR>/secret.key. A publicly known or shorter value is refused at start."),
     Setting("ATTACHMENT_DIR", "ATTACHMENT_DIR", "<DATA_DIR>/attachments", str,
             "Where uploaded attachment files are stored."),
     Setting("ATTACHMENT_MAX_BYTES", "ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, int,
@@ -151,6 +168,13 @@ SETTINGS: tuple[Setting, ...] = (
             "One-time sign-in links sent per e-mail address."),
     Setting("PUBLIC_FORM_RATE_LIMIT", "PUBLIC_FORM_RATE_LIMIT", "20 per minute", str,
             "Public posts (web forms, widget chats) per client address."),
+    Setting("LOGIN_RATE_LIMIT", "LOGIN_RATE_LIMIT", "10 per 15 minutes", _rate_limit,
+            "Failed staff sign-ins (screen and API) per account; further attempts, even with "
+            "the right password, get 429 until the window ends."),
+    Setting("LOGIN_ADDRESS_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT", "30 per 15 minutes",
+            _rate_limit, "Failed staff sign-ins per client address (any account)."),
+    Setting("SESSION_COOKIE_SECURE", "SESSION_COOKIE_SECURE", False, _bool,
+            "Send the sign-in cookie over HTTPS only: set it to true behind HTTPS."),
     Setting("PORTAL_LINK_MINUTES", "PORTAL_LINK_MINUTES", 30, int,
             "How long a one-time sign-in link stays valid."),
     Setting("LOG_LEVEL", "LOG_LEVEL", "INFO", str, "Log level (structured JSON lines)."),
@@ -198,8 +222,15 @@ def fixed() -> dict[str, Any]:
         # Roles are built in (FAB_ROLES), so no permission rows need writing at start-up.
         "FAB_UPDATE_PERMS": False,
         "WTF_CSRF_ENABLED": True,
-        # Flask-Limiter (created by FAB) guards the customer sign-in, link and form routes;
-        # the staff login keeps FAB's default of no limit (AUTH_RATE_LIMITED is off).
+        # The sign-in cookie: never readable by scripts, not sent on other sites' cross-site
+        # posts (SESSION_COOKIE_SECURE is a setting: it needs HTTPS).
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Flask-Limiter (created by FAB) guards the customer sign-in, link and form routes,
+        # and counts failed staff sign-ins (LOGIN_RATE_LIMIT, webapp/security/login_limits.py);
+        # FAB's own AUTH_RATE_LIMITED stays off: it limits only the form, and every attempt.
         "RATELIMIT_ENABLED": True,
         "AUTH_RATE_LIMITED": False,
         # API keys (Authorization: Bearer rdk_… or X-API-Key: rdk_…) besides JWT; admins

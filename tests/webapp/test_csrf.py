@@ -1,4 +1,5 @@
-"""CSRF: browser requests need the token; requests with an Authorization header do not."""
+"""CSRF: browser requests need the token; requests authenticated by a header (JWT, API key)
+do not (tests/webapp/security/test_header_auth.py: only when the header authenticated them)."""
 
 from __future__ import annotations
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.const import API_RESULT_RES_KEY
 from marshmallow import Schema, ValidationError
 from marshmallow_sqlalchemy.fields import Related, RelatedList
 
+from webapp.api.list_args import filter_problems, page_problems
 from webapp.commands.errors import CommandError
 from webapp.security.resources import METHOD_PERMISSIONS
+
+BODY_NOT_OBJECT = "body must be a JSON object"
 
 
 class ExistingRelated(Related):
@@ -83,6 +86,30 @@ class ScopedModelRestApi(ModelRestApi):
         except CommandError as exc:
             return self.response(exc.status, message=exc.messages)
 
+    def _max_page_size(self) -> int:
+        return int(self.max_page_size or current_app.config["FAB_API_MAX_PAGE_SIZE"])
+
+    def get_list_headless(self, **kwargs: Any) -> Response:
+        args = kwargs.get("rison") or {}
+        problems = page_problems(args.get("page"), args.get("page_size"), self._max_page_size())
+        problems.update(filter_problems(self.datamodel, args.get("filters")))
+        if problems:
+            return self.response_400(message=problems)
+        return super().get_list_headless(**kwargs)
+
+    def info_headless(self, **kwargs: Any) -> Response:
+        """``_info``'s related-field pages take the same ``page``/``page_size`` as lists."""
+        args = kwargs.get("rison") or {}
+        problems = {}
+        for key in ("add_columns", "edit_columns"):
+            for column, paging in (args.get(key) or {}).items():
+                if isinstance(paging, dict):
+                    problems.update(page_problems(paging.get("page"), paging.get("page_size"),
+                                                  self._max_page_size(), f"{key}.{column}."))
+        if problems:
+            return self.response_400(message=problems)
+        return super().info_headless(**kwargs)
+
     def preload(self, body: Any) -> None:
         """Load rows the body refers to in as few queries as possible (identity map warm-up)."""
 
@@ -91,6 +118,8 @@ class ScopedModelRestApi(ModelRestApi):
         row in the session, and dumping afterwards reloads the item and each relation."""
         if not request.is_json:
             return self.response_400(message="Request is not JSON")
+        if not isinstance(request.json, dict):
+            return self.response_400(message=BODY_NOT_OBJECT)
         self.preload(request.json)
         try:
             item = self.add_model_schema.load(request.json)
@@ -108,6 +137,9 @@ class ScopedModelRestApi(ModelRestApi):
         return self.response(201, **{API_RESULT_RES_KEY: result, "id": pk})
 
     def put_headless(self, pk: Any) -> Response:
+        if request.is_json and not isinstance(request.get_json(silent=True), dict):
+            # FAB merges the body into the row's fields and fails on anything but an object.
+            return self.response_400(message=BODY_NOT_OBJECT)
         return self._answer(super().put_headless, pk)
 
     def delete_headless(self, pk: Any) -> Response:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -46,19 +44,16 @@ class CredentialsError(Exception):
 
 def _key_from_file(path: Path) -> bytes:
     """The installation's generated key, created on first use (race-free across processes)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # Imported here: the package webapp.security loads FAB's security manager, which needs
+    # every model mapped first.
+    from webapp.security.key_file import KeyFileError, read_or_create
+
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        for _ in range(50):  # another process may be writing it right now
-            key = path.read_bytes().strip()
-            if key:
-                return key
-            time.sleep(0.02)
-        raise CredentialsError(f"{path} is empty; delete it or set CONNECTION_KEY") from None
-    key = Fernet.generate_key()
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key)
+        key, created = read_or_create(path, Fernet.generate_key)
+    except KeyFileError as exc:
+        raise CredentialsError(f"{exc}; delete it or set CONNECTION_KEY") from None
+    if not created:
+        return key
     log.warning("generated the key that encrypts connection credentials; every process of "
                 "this installation must share it (or set CONNECTION_KEY)",
                 extra={"path": str(path)})

@@ -4,12 +4,64 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Flask, g, has_request_context, request
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_login import LoginManager, current_user
 from sqlalchemy.orm import joinedload
+
+from webapp.security import header_auth, login_limits, login_views
+from webapp.security.admin_views import guard_security_screens
+
+_API_KEY = "relaydesk.api_key_user"
 
 
 class RelaydeskSecurityManager(SecurityManager):
-    """FAB's database auth; roles are the built-in ones from ``webapp.security.roles``."""
+    """FAB's database auth; roles are the built-in ones from ``webapp.security.roles``.
+
+    A request authenticated by its header (``header_auth``) is that header's user only, and
+    failed sign-ins are counted (``login_limits``).
+    """
+
+    authdbview = login_views.AuthDBView
+    security_api = login_views.SecurityApi
+
+    def create_login_manager(self, app: Flask) -> LoginManager:
+        manager = super().create_login_manager(app)
+        manager.user_loader(self.load_session_user)
+        return manager
+
+    def load_session_user(self, pk: Any) -> Any | None:
+        """The cookie session's user, unless a header authenticated the request."""
+        if has_request_context() and not header_auth.session_allowed():
+            return None
+        return self.load_user(pk)
+
+    def before_request(self) -> None:  # type: ignore[override]  # FAB's is a staticmethod
+        """FAB's (``g.user``), then the header's user, worked out now: an API key's check
+        commits its ``last_used_on``, which must not happen inside a view's transaction."""
+        g.user = current_user
+        header_auth.header_user()
+
+    def validate_api_key(self, api_key_string: str) -> Any | None:
+        """FAB's check, once per request (its slow hash is worth sparing, and FAB's
+        ``@protect`` repeats what ``header_auth`` did)."""
+        cached = request.environ.get(_API_KEY) if has_request_context() else None
+        if cached is not None and cached[0] == api_key_string:
+            user = cached[1]
+            if user is not None:
+                g.user, g._api_key_user = user, True
+            return user
+        user = super().validate_api_key(api_key_string)
+        if has_request_context():
+            request.environ[_API_KEY] = (api_key_string, user)
+        return user
+
+    def auth_user_db(self, username: str, password: str) -> Any | None:
+        """FAB's password check; a failure counts towards the sign-in limits."""
+        user = super().auth_user_db(username, password)
+        if user is None and has_request_context():
+            login_limits.record_failure(username)
+        return user
 
     def ensure_roles(self) -> None:
         """Create the role rows the built-in roles need (idempotent)."""
@@ -44,5 +96,7 @@ class RelaydeskSecurityManager(SecurityManager):
             joinedload(user_model.groups).selectinload(self.group_model.roles),
         ])
 
+
+guard_security_screens(RelaydeskSecurityManager)
 
 __all__ = ["RelaydeskSecurityManager"]
