@@ -14,7 +14,6 @@ from typing import Any
 from flask_appbuilder.fields import EnumField
 from wtforms.validators import ValidationError
 
-
 _init = EnumField.__init__
 
 
