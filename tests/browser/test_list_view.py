@@ -72,8 +72,8 @@ def test_save_share_reopen_and_export(live_server, new_page, app, shop):
     # save the view (private), reopen it
     page.click(".rd-saved summary")
     page.fill(".rd-save-form input[name=name]", "Printers by priority")
-    page.click(".rd-save-form button[type=submit]")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():  # the page reloads once the view is saved
+        page.click(".rd-save-form button[type=submit]")
     page.click(".rd-saved summary")
     mine = page.locator(".rd-saved-mine li", has_text="Printers by priority")
     expect(mine).to_be_visible()
@@ -85,9 +85,9 @@ def test_save_share_reopen_and_export(live_server, new_page, app, shop):
 
     # share it with the team
     page.click(".rd-saved summary")
-    page.select_option(".rd-saved-mine li:has-text('Printers by priority') select",
-                       label=shop.team)
-    page.wait_for_load_state("load")
+    with page.expect_navigation():  # …and once it is shared (not before: that was a race)
+        page.select_option(".rd-saved-mine li:has-text('Printers by priority') select",
+                           label=shop.team)
     page.click(".rd-saved summary")
     expect(page.locator(".rd-saved-mine li", has_text=f"shared with {shop.team}")) \
         .to_be_visible()

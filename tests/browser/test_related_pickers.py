@@ -79,6 +79,8 @@ def test_pick_project_and_assignees_then_save(live_server, new_page, app, office
     expect(chosen).to_have_count(2)
     page.click("#model_form button[type=submit], form[method=post] button[type=submit]")
     page.wait_for_url(lambda u: "/tasks/add" not in u)
+    # The screen says what it did (a refusal would be flashed here instead).
+    expect(page.locator(".alert")).to_contain_text("Added Row")
 
     with app.app_context():
         make = Factory(app)

@@ -32,13 +32,20 @@ def _signed_at(app, payload, when: float, secret: str | None = None, salt: str =
     return signer.sign(serializer.dump_payload(payload)).decode()
 
 
+def _respell_signature(token: str) -> str:
+    signed, signature = token.rsplit(".", 1)
+    return f"{signed}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
+
+
 def test_a_token_names_the_ticket_and_its_requester(app, make):
     token = make_token(41, 7)
     assert read_token(token) == RatingClaim(item_id=41, customer_id=7)
 
 
 @pytest.mark.parametrize("spoil", [
-    lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),  # signature changed
+    # The signature's first character changed: its last one may carry only padding bits,
+    # which decode alike for several letters (a flaky test, 1 run in ~16, until this).
+    lambda t: _respell_signature(t),
     lambda t: t.replace(t.split(".")[0], make_token(42, 7).split(".")[0]),  # payload swapped
     lambda t: t[: len(t) // 2],  # truncated
     lambda t: "not-a-token",
