@@ -156,7 +156,11 @@ def _types(prefix: str, obj: Any, verb: str, diff: dict[str, Any]) -> list[str]:
         return [f"{prefix}.{verb}"]
     types = [f"{prefix}.updated"]
     if isinstance(obj, Item):
-        if "status_id" in diff:
+        # A conversion (ticket → task) puts the item in a status of its new type: that is its
+        # first status as a task, not a change the requester is told about (the recipe
+        # "Tell the requester when a task's status changes" listens to task.status_changed).
+        # The conversion's own event is ticket.converted, whose diff carries the status.
+        if "status_id" in diff and "kind" not in diff:
             types.append(f"{prefix}.status_changed")
         if "assignee_users_ids" in diff or "assignee_teams_ids" in diff:
             types.append(f"{prefix}.assigned")

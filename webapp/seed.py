@@ -69,6 +69,16 @@ DEFAULT_TYPES = {"Ticket", "Task"}
 
 
 
+def default_statuses(kind: ItemKind, name: str | None = None) -> list[Status]:
+    """New status rows for a type: the shipped workflow of that name, else the one of the
+    kind's default type (a new "Hardware" ticket type starts as New → Open → … → Closed)."""
+    workflow = DEFAULT_WORKFLOWS.get((kind, name or "")) or next(
+        statuses for (of_kind, type_name), statuses in DEFAULT_WORKFLOWS.items()
+        if of_kind == kind and type_name in DEFAULT_TYPES)
+    return [Status(name=status, colour=colour, category=category, position=i)
+            for i, (status, colour, category) in enumerate(workflow)]
+
+
 def ensure_roles() -> None:
     current_app.appbuilder.sm.ensure_roles()
 
@@ -76,16 +86,13 @@ def ensure_roles() -> None:
 def ensure_workflows(session: Session) -> int:
     """Create the default item types and their statuses if missing; returns how many types."""
     created = 0
-    for (kind, name), statuses in DEFAULT_WORKFLOWS.items():
+    for kind, name in DEFAULT_WORKFLOWS:
         exists = session.scalar(select(ItemType).where(ItemType.kind == kind,
                                                        ItemType.name == name))
         if exists is not None:
             continue
         item_type = ItemType(kind=kind, name=name, is_default=name in DEFAULT_TYPES)
-        item_type.statuses = [
-            Status(name=s, colour=c, category=cat, position=i)
-            for i, (s, c, cat) in enumerate(statuses)
-        ]
+        item_type.statuses = default_statuses(kind, name)
         session.add(item_type)
         created += 1
     hardware = session.scalar(select(ItemType).where(ItemType.name == "Hardware request"))

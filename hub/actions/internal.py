@@ -8,6 +8,7 @@ from typing import Any
 
 from marshmallow import Schema, fields
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connectors.errors import Permanent
@@ -245,18 +246,50 @@ def ensure_org_project(ctx: ActionContext, params: dict[str, Any]) -> dict[str, 
     org = item.requester.organization if item.requester else None
     if org is None:
         raise Permanent("the requester belongs to no organization")
-    project = ctx.session.scalars(
-        select(Project).where(Project.organization_id == org.id,
-                              Project.is_template.is_(False)).order_by(Project.id)).first()
-    created = project is None
-    if project is None:
-        current = item.project
-        project = Project(name=params["name"] or org.name, organization_id=org.id,
-                          portfolio_id=current.portfolio_id, teams=list(current.teams))
-        _checked(ctx.session, project, is_new=True)
+    project, created = _org_requests_project(ctx.session, org.id, params["name"] or org.name,
+                                             item.project)
     item.project_id, item.folder_id = project.id, None
     _checked(ctx.session, item, is_new=False)
     return {"project_id": project.id, "created": created}
+
+
+def _marked_project(session: Session, organization_id: int) -> Project | None:
+    return session.scalars(select(Project).where(
+        Project.organization_id == organization_id, Project.is_org_requests.is_(True))).first()
+
+
+def _org_requests_project(session: Session, organization_id: int, name: str,
+                          current: Project) -> tuple[Project, bool]:
+    """Get or create the organization's requests project; ``(project, created)``.
+
+    The database allows one marked project per organization (``uq_project_org_requests``):
+    when another worker creates it at the same moment, our insert fails inside a savepoint
+    and we use theirs, so the delivery succeeds without a retry.
+    """
+    project = _marked_project(session, organization_id)
+    if project is not None:
+        return project, False
+    # A project of the organization made before (by hand, or by this recipe before it marked
+    # its projects) is taken over, as the recipe always did: the oldest non-template one.
+    older = session.scalars(select(Project).where(
+        Project.organization_id == organization_id, Project.is_template.is_(False))
+        .order_by(Project.id)).first()
+    project = older or Project(name=name, organization_id=organization_id,
+                               portfolio_id=current.portfolio_id, teams=list(current.teams))
+    project.is_org_requests = True
+    try:
+        with session.begin_nested():
+            check_write(session, project, SYSTEM, is_new=older is None)
+    except Invalid as exc:
+        if not isinstance(exc.__cause__, IntegrityError):
+            raise Permanent(f"the change was refused: {exc.messages}") from exc
+        if older is not None:
+            session.expire(older)
+        project = _marked_project(session, organization_id)
+        if project is None:  # the conflict was not the organization's project after all
+            raise Permanent(f"the change was refused: {exc.messages}") from exc
+        return project, False
+    return project, older is None
 
 
 class ConvertSchema(Schema):

@@ -122,3 +122,42 @@ def test_the_chart_scrolls_sideways_on_a_phone(app, live_server, new_page):
     page_width = page.evaluate("document.documentElement.scrollWidth")
     assert page_width <= 390 + 1  # the page itself does not
     screenshot(page, "view-gantt-phone")
+
+
+def _visible_in_scroller(page: Any, selector: str) -> bool:
+    return page.evaluate("""sel => {
+        const box = document.querySelector('.rd-gantt-scroll').getBoundingClientRect();
+        const bar = document.querySelector(sel).getBoundingClientRect();
+        return bar.left >= box.left && bar.left < box.right;
+    }""", selector)
+
+
+def test_a_plan_months_away_opens_at_its_first_bar(app, live_server, new_page):
+    """Issue 17, point 12: today is months before the plan (and, in a second project, months
+    after it); the chart opens scrolled to the project's first bar, not to today."""
+    ahead = dt.date.today() + dt.timedelta(days=120)
+    behind = dt.date.today() - dt.timedelta(days=150)
+    with app.app_context():
+        make = Factory(app)
+        team = make.team()
+        agent = make.user("Agent", teams=[team])
+        projects = {}
+        for name, start in (("Fibre rollout", ahead), ("Old rollout", behind)):
+            project = make.project(teams=[team], name=name)
+            tasks = [make.item(project, ItemKind.TASK, title=f"{name} {n}",
+                               planned_start=start + dt.timedelta(days=5 * n),
+                               planned_finish=start + dt.timedelta(days=5 * n + 4))
+                     for n in range(3)]
+            projects[name] = (project.id, tasks[0].id)
+        username = agent.username
+        db.session.remove()
+    page = new_page(viewport={"width": 1280, "height": 600})
+    login(page, live_server.url, username)
+    for name, (project_id, first_task) in projects.items():
+        page.goto(f"{live_server.url}/views/gantt/?project={project_id}")
+        page.locator("#rd-gantt.rd-ready").wait_for()
+        first_bar = f".rd-g-planned[data-id='{first_task}'] .rd-g-body"
+        assert _visible_in_scroller(page, first_bar), name
+        assert not _visible_in_scroller(page, ".rd-g-today"), name
+        if name == "Fibre rollout":
+            screenshot(page, "view-gantt-opens-at-first-bar")

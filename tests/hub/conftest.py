@@ -225,8 +225,12 @@ class Hub:
     # -- Redis
 
     def flush_redis(self) -> None:
-        """Drop every RQ key (queues, jobs, registries, workers) of this session's database."""
+        """Drop every RQ key (queues, jobs, registries, workers) and the wake-up flag of this
+        session's database."""
         keys = list(self.redis.scan_iter("rq:*", count=1000))
+        # The app's wake-up flag (hub.dispatch.wake_key) goes with the jobs it stands for:
+        # left set, the next test's commits would queue no job for its workers.
+        keys += list(self.redis.scan_iter("relaydesk:*:wake", count=1000))
         if keys:
             self.redis.delete(*keys)
 

@@ -26,6 +26,7 @@ from webapp.access.scope import (
     visibility_clause,
     visibility_follows,
 )
+from webapp.commands.db_errors import explain
 from webapp.commands.errors import Invalid, merge_messages
 
 Prepare = Callable[[Session, Any, Viewer, bool], None]
@@ -103,9 +104,10 @@ def reference_errors(session: Session, obj: Any, rels: list[Any], viewer: Viewer
     return errors
 
 
-def integrity_message(exc: IntegrityError) -> dict:
-    text = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-    return {"_schema": [f"conflicts with existing data or a database rule: {text}"]}
+def integrity_message(exc: Exception) -> dict:
+    """The field or rule a database refusal is about, in words; the database's own text
+    only goes to the log (it names tables and may quote other rows)."""
+    return explain(exc)
 
 
 def _init_new_collections(obj: Any) -> None:

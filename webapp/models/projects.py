@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     ForeignKey,
+    Index,
     Numeric,
     String,
     Table,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import expression
 
 from webapp.models.base import Model, TimestampMixin
 from webapp.models.people import Organization
@@ -47,6 +49,13 @@ class Portfolio(TimestampMixin, Model):
 
 class Project(TimestampMixin, Model):
     __tablename__ = "project"
+    __table_args__ = (
+        # At most one "requests project" per organization, whatever the concurrency: the
+        # recipe "Put each organization's requests in its own project" gets or creates it.
+        Index("uq_project_org_requests", "organization_id", unique=True,
+              postgresql_where=expression.text("is_org_requests"),
+              sqlite_where=expression.text("is_org_requests")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -58,6 +67,10 @@ class Project(TimestampMixin, Model):
         ForeignKey("organization.id", ondelete="SET NULL"), index=True
     )
     is_template: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # The organization's own requests project (where the organization-project recipe moves
+    # its tickets); unique per organization.
+    is_org_requests: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=expression.false(), nullable=False)
     # Billing rate per hour; empty: the organization's.
     hourly_rate: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
 

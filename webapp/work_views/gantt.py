@@ -75,6 +75,17 @@ def _actual_end(task: Item, today: dt.date) -> dt.date | None:
     return task.actual_finish or max(today, task.actual_start)
 
 
+def _bars_span(tasks: list[Item], today: dt.date) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last day any bar (planned or actual) covers; ``(None, None)`` without
+    bars. The chart opens at today when today is among them, else at the first bar."""
+    bars = [(t.planned_start, t.planned_finish) for t in tasks
+            if t.planned_start and t.planned_finish]
+    bars += [(t.actual_start, _actual_end(t, today)) for t in tasks if t.actual_start]
+    if not bars:
+        return None, None
+    return min(a for a, _ in bars), max(b for _, b in bars if b)
+
+
 def gantt_data(session: Session, viewer: Viewer, args: Any) -> dict[str, Any]:
     """The tasks of the project named by ``args`` (a MultiDict; filters applied) as bars, dependencies
     and critical path. Raises ``Invalid`` (bad arguments) or ``NotFound``."""
@@ -99,9 +110,11 @@ def gantt_data(session: Session, viewer: Viewer, args: Any) -> dict[str, Any]:
     def day(value: dt.date | None) -> str | None:
         return value.isoformat() if value else None
 
+    first_bar, last_bar = _bars_span(tasks, today)
     return {
         "project": {"id": project.id, "name": project.name},
         "today": today.isoformat(),
+        "first_bar": day(first_bar), "last_bar": day(last_bar),
         "colours": gantt_colours(session),
         "error": error,
         "critical_days": path.length if path else None,

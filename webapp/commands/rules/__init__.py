@@ -3,6 +3,7 @@
 from webapp.commands.rules import (
     automation,
     billing,
+    item_types,
     items,
     mail,
     messages,
@@ -12,5 +13,5 @@ from webapp.commands.rules import (
     workflow,
 )
 
-__all__ = ["automation", "billing", "items", "mail", "messages", "people", "projects",
-           "timesheets", "workflow"]
+__all__ = ["automation", "billing", "item_types", "items", "mail", "messages", "people",
+           "projects", "timesheets", "workflow"]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from webapp.access.scope import Viewer
 from webapp.commands.custom_values import clean_custom_values
 from webapp.commands.write_check import rules_for
 from webapp.content.html import sanitize_html
-from webapp.models import Folder, Item, ItemType, Status
+from webapp.models import Folder, Item, ItemKind, ItemType, Status, StatusCategory, utcnow
 
 
 def _type_id(item: Item) -> int | None:
@@ -39,6 +39,26 @@ def prepare_item(session: Session, item: Item, viewer: Viewer, is_new: bool) -> 
             item.status = first
 
 
+def stamp_actual_dates(session: Session, item: Item, viewer: Viewer, is_new: bool) -> None:
+    """Entering an "in progress" status starts a task's work, entering "done" finishes it,
+    so the Gantt's actual bars need no typing. Dates already there (typed by hand, or from
+    an earlier pass through the workflow) are kept. Tickets have no planning dates."""
+    if item.kind != ItemKind.TASK:
+        return
+    state = inspect(item)
+    if not is_new and not (state.attrs.status_id.history.has_changes()
+                           or state.attrs.status.history.has_changes()):
+        return
+    status = item.status or (session.get(Status, item.status_id) if item.status_id else None)
+    if status is None or status.category == StatusCategory.NEW:
+        return
+    today = utcnow().date()
+    if item.actual_start is None:
+        item.actual_start = today
+    if status.category == StatusCategory.DONE and item.actual_finish is None:
+        item.actual_finish = max(today, item.actual_start)
+
+
 def check_item_ranges(session: Session, item: Item, viewer: Viewer, is_new: bool) -> dict:
     errors: dict[str, list[str]] = {}
     if not 0 <= item.priority <= 5:
@@ -46,6 +66,21 @@ def check_item_ranges(session: Session, item: Item, viewer: Viewer, is_new: bool
     if item.percent_complete is not None and not 0 <= item.percent_complete <= 100:
         errors["percent_complete"] = ["must be between 0 and 100"]
     return errors
+
+
+def check_item_workflow(session: Session, item: Item, viewer: Viewer, is_new: bool) -> dict:
+    """A type and a status are needed before the row can be stored (prepare_item picks the
+    type's first status): say which is missing instead of the database's refusal."""
+    type_id = _type_id(item)
+    if type_id is None:
+        return {"item_type": ["is required"]}
+    if item.status is not None or item.status_id is not None:
+        return {}
+    item_type = session.get(ItemType, type_id)
+    if item_type is None:
+        return {"item_type": [f"no item type with id {type_id}"]}
+    return {"status": [f"type {item_type.name!r} has no statuses; add one to its workflow "
+                       "first"]}
 
 
 def validate_item(session: Session, item: Item, viewer: Viewer, is_new: bool) -> dict:
@@ -81,5 +116,7 @@ def validate_item(session: Session, item: Item, viewer: Viewer, is_new: bool) ->
 
 
 rules_for(Item).prepare.append(prepare_item)
+rules_for(Item).prepare.append(stamp_actual_dates)
 rules_for(Item).check.append(check_item_ranges)
+rules_for(Item).check.append(check_item_workflow)
 rules_for(Item).validate.append(validate_item)

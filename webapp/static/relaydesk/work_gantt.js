@@ -57,6 +57,17 @@
     }
   }
 
+  /* Where the chart opens: at today when today is among the bars, else at the project's
+     first bar (a plan months away from today must not open on an empty stretch). */
+  function openingScroll(data, today, first) {
+    var focus = today;
+    if (data.first_bar) {
+      var a = toDay(data.first_bar), b = toDay(data.last_bar || data.first_bar);
+      if (today < a || today > b) focus = a;
+    }
+    return Math.max(0, (focus - first - 3) * DAY);
+  }
+
   function draw() {
     var data = state, tasks = data.tasks, colours = data.colours;
     var today = toDay(data.today), span = range(tasks, today), first = span[0];
@@ -98,7 +109,7 @@
         "marker-end": "url(#rd-g-arrow-" + kind + ")", "class": "rd-g-dep",
         "data-from": dep.from, "data-to": dep.to}, arrows);
     });
-    scroller.scrollLeft = keepScroll || Math.max(0, (today - first - 3) * DAY);
+    scroller.scrollLeft = keepScroll || openingScroll(data, today, first);
     root.querySelector(".rd-gantt-critical").textContent = data.error
       ? data.error : data.critical_days ? "Critical path: " + data.critical_days + " days" : "";
     if (data.error) say(data.error, "warning");
