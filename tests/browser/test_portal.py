@@ -6,12 +6,15 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 
 from tests.browser.conftest import screenshot
 from tests.factories import Factory, message
 from tests.hub.conftest import SmtpSink, free_port
+from tests.webapp.web_forms.builders import portal, web_form
 from webapp.extensions import db
-from webapp.models import Message, Portal, PortalVisibility
+from webapp.models import BuiltinField, Item, Message, Portal, PortalVisibility
+from webapp.widget.conversations import Visitor, start
 
 
 def _data(app) -> dict[str, int]:
@@ -79,3 +82,49 @@ def test_sign_in_by_link_see_requests_and_reply(app, live_server, page):
         reply = db.session.scalar(select(Message).where(
             Message.item_id == ids["printer"], Message.author_customer_id == ids["ana"]))
         assert reply is not None and reply.is_public
+
+
+def test_a_request_shows_form_answers_staff_names_and_the_chat_history(app, live_server,
+                                                                       page):
+    with app.app_context():
+        make = Factory(app)
+        row, project = portal(make)
+        web_form(make, row, slug="campaign",
+                 builtins=(BuiltinField.TITLE, BuiltinField.DUE_DATE, BuiltinField.PRIORITY),
+                 custom=("ref", "areas"))
+        dora = make.customer("dora@clinic.example", name="Dora",
+                             password_hash=generate_password_hash("correct horse battery"))
+        admin = make.user("Admin", name="admin")  # first name "admin", as create-admin makes
+        start(db.session, row, Visitor(name="Dora", email=dora.email, customer=dora),
+              "Do you print on recycled paper?", None)
+        db.session.remove()
+    page.goto(f"{live_server.url}/portal/help/sign-in")
+    page.fill("#email", "dora@clinic.example")
+    page.fill("#password", "correct horse battery")
+    page.click("form:has(#password) button[type=submit]")
+    page.goto(f"{live_server.url}/portal/help/forms/campaign")
+    page.fill("#f-title", "Spring flyer")
+    page.fill("#f-due_date", "2026-03-12")
+    page.select_option("#f-priority", label="High")
+    page.fill("#f-cf-ref", "PO-7")
+    page.check("input[name=cf-areas][value=Web]")
+    page.click("main button[type=submit]")
+    page.locator(".form-done").wait_for()
+    with app.app_context():
+        item = db.session.scalar(select(Item).where(Item.title == "Spring flyer"))
+        message(Factory(app), item, db.session.merge(admin), "<p>We are on it.</p>")
+        item_id = item.id
+        db.session.remove()
+    page.goto(f"{live_server.url}/portal/help/requests/")
+    history = page.locator("section.chat-history")
+    assert "Do you print on recycled paper?" in history.inner_text()
+    screenshot(page, "portal-requests-chat-history")
+    page.goto(f"{live_server.url}/portal/help/requests/{item_id}")
+    answers = page.locator("dl.form-answers").inner_text()
+    for text in ("Due date", "2026-03-12", "Priority", "High", "Ref", "PO-7", "Areas", "Web"):
+        assert text in answers
+    author = page.locator("article.post .meta strong").first.inner_text()
+    assert author == "Support team"
+    screenshot(page, "portal-request-answers")
+    page.goto(f"{live_server.url}/portal/help/requests/{item_id}?lang=es")
+    assert "Fecha de entrega" in page.locator("dl.form-answers").inner_text()

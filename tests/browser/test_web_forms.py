@@ -12,10 +12,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from tests.browser.conftest import screenshot
-from tests.factories import Factory
+from tests.browser.test_related_pickers import pick
+from tests.factories import PASSWORD, Factory
 from tests.webapp.web_forms.builders import portal, web_form
 from webapp.extensions import db
-from webapp.models import BuiltinField, FormSubmission, Item
+from webapp.models import BuiltinField, FormSubmission, Item, WebForm
 
 
 def _make_form(app):
@@ -89,3 +90,54 @@ def test_the_form_works_embedded_in_another_site(app, live_server, page, tmp_pat
         thread.join(5)
     rows, records = _items(app)
     assert rows == [("Sent from the shop", {"qty": 1}, "eve@client.example")] and records == 1
+
+
+def test_the_builder_starts_a_form_and_adds_item_fields_in_one_step(app, live_server, page):
+    with app.app_context():
+        make = Factory(app)
+        portal_name = portal(make)[0].name
+        admin = make.user("Admin").username
+        type_name = make.item_type().name
+        db.session.remove()
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", admin)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[type=submit], button[type=submit]")
+    page.wait_for_url(lambda u: "/login" not in u)
+    page.goto(f"{live_server.url}/web-forms/add")
+    page.fill("#slug", "campaign")
+    page.fill("#name", "Campaign request")
+    pick(page, "portal", portal_name)
+    pick(page, "item_type", type_name)
+    page.click("form#model_form button[type=submit], #model_form [type=submit]")
+    with app.app_context():
+        form = db.session.scalar(select(WebForm).where(WebForm.slug == "campaign"))
+        form_id = form.id
+        assert [f.builtin.value for f in form.fields] == ["title", "description", "name",
+                                                          "email"]
+        db.session.remove()
+    page.goto(f"{live_server.url}/web-forms/show/{form_id}")
+    box = page.locator("#web-form-add-fields")
+    box.locator("input[value='builtin:due_date']").check()
+    box.locator("input[value='builtin:priority']").check()
+    screenshot(page, "web-form-builder-add-fields")
+    box.locator("#add-selected-fields").click()
+    page.locator(".alert-success", has_text="2 fields added").wait_for()
+    assert page.locator("#web-form-add-fields input[value='builtin:due_date']").count() == 0
+    screenshot(page, "web-form-builder-fields-added")
+
+    # A visitor picks the due date; the item carries it (board, calendar, Due filter).
+    visitor = page.context.browser.new_context(locale="en-US").new_page()
+    visitor.goto(f"{live_server.url}/portal/help/forms/campaign")
+    visitor.fill("#f-title", "Spring flyer")
+    visitor.fill("#f-email", "marketing@clinic7.example")
+    visitor.fill("#f-due_date", "2026-03-12")
+    visitor.select_option("#f-priority", label="Urgent")
+    screenshot(visitor, "web-form-item-fields")
+    visitor.click("button[type=submit]")
+    visitor.locator(".form-done").wait_for()
+    visitor.context.close()
+    with app.app_context():
+        item = db.session.scalar(select(Item).where(Item.title == "Spring flyer"))
+        assert (item.due_at.isoformat(), item.priority) == ("2026-03-12T12:00:00", 4)
+        db.session.remove()

@@ -19,6 +19,8 @@ from webapp.models import (
     ChatMessage,
     Customer,
     Item,
+    ItemKind,
+    ItemType,
     Message,
     OrganizationDomain,
 )
@@ -77,18 +79,37 @@ def transcript_html(conversation: ChatConversation) -> str:
     return f"<p><em>{escape(heading)}</em></p>" + "".join(rows)
 
 
+def ticket_types(session: Session) -> list[ItemType]:
+    """The types a chat can become (ticket types, by name)."""
+    return list(session.scalars(select(ItemType).where(ItemType.kind == ItemKind.TICKET)
+                                .order_by(ItemType.name, ItemType.id)))
+
+
+def _chosen_type(session: Session, item_type_id: int | None) -> ItemType | None:
+    if item_type_id is None:
+        return None
+    chosen = session.get(ItemType, item_type_id)
+    if chosen is None or chosen.kind != ItemKind.TICKET:
+        names = ", ".join(t.name for t in ticket_types(session))
+        raise Invalid({"item_type": [f"{item_type_id} is not a ticket type (choose one of: "
+                                     f"{names})"]})
+    return chosen
+
+
 def convert_chat_to_ticket(session: Session, conversation: ChatConversation,
-                           viewer: Viewer) -> Item:
-    """A ticket in the portal's target project with the transcript; the chat points to it.
-    Committed as a whole, or nothing is kept."""
+                           viewer: Viewer, item_type_id: int | None = None) -> Item:
+    """A ticket of the chosen type (else the portal's) in the portal's target project with
+    the transcript; the chat points to it, so the visitor's further messages go to the
+    ticket. Committed as a whole, or nothing is kept."""
     if conversation.item_id is not None:
         raise Invalid({"item": [f"this chat is already ticket #{conversation.item_id}"]})
     if not conversation.messages:
         raise Invalid({"messages": ["this chat has no messages to turn into a ticket"]})
     with acting_as(Actor(user_id=viewer.user_id)):
         try:
+            chosen = _chosen_type(session, item_type_id)
             requester = _requester(session, conversation, viewer)
-            target = request_target(conversation.portal)
+            target = request_target(conversation.portal, item_type=chosen)
             item = Item(kind=target.item_type.kind, title=_title(conversation),
                         item_type_id=target.item_type.id, project_id=target.project_id,
                         requester_id=requester.id, custom_values={}, assignee_users=[],

@@ -29,6 +29,9 @@ from webapp.models import (
     StatusCategory,
 )
 
+# The item's own fields a customer's request may fill (through a web form's item fields).
+REQUEST_COLUMNS = frozenset({"due_at", "priority", "planned_start", "planned_finish"})
+
 
 @dataclass(frozen=True)
 class Upload:
@@ -83,11 +86,17 @@ def submit_request(session: Session, customer: Customer, *, project_id: int,
                    item_type: ItemType, title: str, text: str = "",
                    custom_values: dict[str, Any] | None = None,
                    uploads: list[Upload] | None = None,
+                   columns: dict[str, Any] | None = None,
                    record: Callable[[Item], Any] | None = None) -> Item:
     """A new ticket (or task) requested by ``customer``, with its first public message.
+    ``columns`` sets the item's own fields a form may fill (``REQUEST_COLUMNS``).
     ``record`` writes more rows in the same transaction (a web form's submission).
     Committed as a whole, or nothing is kept (files included)."""
     uploads = uploads or []
+    columns = dict(columns or {})
+    unknown = set(columns) - REQUEST_COLUMNS
+    if unknown:  # a programming error, not the customer's: name it
+        raise ValueError(f"a request cannot set {', '.join(sorted(unknown))}")
     title = " ".join((title or "").split())
     if not title:
         raise Invalid({"title": [_("This field is required.")]})
@@ -97,7 +106,7 @@ def submit_request(session: Session, customer: Customer, *, project_id: int,
                         project_id=project_id, requester_id=customer.id,
                         custom_values=dict(custom_values or {}), assignee_users=[],
                         assignee_teams=[], follower_users=[], follower_customers=[],
-                        predecessors=[])
+                        predecessors=[], **columns)
             check_write(session, item, SYSTEM, is_new=True)
             if text.strip() or uploads:
                 message = _message(session, customer, item, text, uploads)
@@ -112,8 +121,10 @@ def submit_request(session: Session, customer: Customer, *, project_id: int,
 
 
 def add_reply(session: Session, customer: Customer, item: Item, text: str,
-              uploads: list[Upload] | None = None) -> Message:
-    """A public reply by ``customer`` on an item they may see; a done ticket reopens."""
+              uploads: list[Upload] | None = None,
+              record: Callable[[Message], Any] | None = None) -> Message:
+    """A public reply by ``customer`` on an item they may see; a done ticket reopens.
+    ``record`` writes more rows in the same transaction (the chat line it came from)."""
     uploads = uploads or []
     with _written_files() as keys, acting_as(Actor(customer_id=customer.id)):
         try:
@@ -124,6 +135,8 @@ def add_reply(session: Session, customer: Customer, item: Item, text: str,
                     check_write(session, item, SYSTEM, is_new=False)
             message = _message(session, customer, item, text, uploads)
             _attach(session, item, message, uploads, keys)
+            if record is not None:
+                record(message)
             session.commit()
         except BaseException:
             session.rollback()

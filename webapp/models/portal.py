@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.models.base import Model, TimestampMixin, utcnow
 from webapp.models.people import Customer
 from webapp.models.projects import Project
 from webapp.models.workflow import ItemType, StoredStrEnum, _str_enum
+
+if TYPE_CHECKING:
+    from webapp.models.sla import BusinessCalendar
 
 
 class PortalVisibility(StoredStrEnum):
@@ -52,9 +56,22 @@ class Portal(TimestampMixin, Model):
     welcome_text: Mapped[str | None] = mapped_column(Text)
     default_locale: Mapped[str] = mapped_column(String(5), default="en", nullable=False)
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC", nullable=False)
+    # Messenger bot: the greeting and the "away" reply per customer language (empty: the
+    # built-in text); away outside the calendar's hours, or when no agent has answered a
+    # visitor's message for ``chat_away_after_minutes``.
+    chat_greeting_en: Mapped[str | None] = mapped_column(Text)
+    chat_greeting_pt: Mapped[str | None] = mapped_column(Text)
+    chat_greeting_es: Mapped[str | None] = mapped_column(Text)
+    chat_away_en: Mapped[str | None] = mapped_column(Text)
+    chat_away_pt: Mapped[str | None] = mapped_column(Text)
+    chat_away_es: Mapped[str | None] = mapped_column(Text)
+    chat_calendar_id: Mapped[int | None] = mapped_column(
+        ForeignKey("business_calendar.id", ondelete="SET NULL"))
+    chat_away_after_minutes: Mapped[int | None] = mapped_column(Integer)
 
     project: Mapped[Project | None] = relationship()
     item_type: Mapped[ItemType | None] = relationship()
+    chat_calendar: Mapped[BusinessCalendar | None] = relationship()
 
     def __repr__(self) -> str:
         return self.name

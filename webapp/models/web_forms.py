@@ -16,13 +16,24 @@ from webapp.models.workflow import CustomField, ItemType, StoredStrEnum, _str_en
 
 
 class BuiltinField(StoredStrEnum):
-    """Form fields that are not custom fields."""
+    """Form fields that are not custom fields: the request's own text, who asks, files, and
+    the item's own fields (stored as a VARCHAR(20): adding a member needs no migration)."""
 
     TITLE = "title"
     DESCRIPTION = "description"
     NAME = "name"
     EMAIL = "email"
     ATTACHMENT = "attachment"
+    DUE_DATE = "due_date"
+    PRIORITY = "priority"
+    ITEM_TYPE = "item_type"
+    PLANNED_START = "planned_start"
+    PLANNED_FINISH = "planned_finish"
+
+
+# Built-ins that fill a column of the item (not its custom values): request forms only.
+ITEM_FIELDS = frozenset({BuiltinField.DUE_DATE, BuiltinField.PRIORITY, BuiltinField.ITEM_TYPE,
+                         BuiltinField.PLANNED_START, BuiltinField.PLANNED_FINISH})
 
 
 class WebForm(TimestampMixin, Model):

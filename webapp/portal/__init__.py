@@ -76,6 +76,7 @@ def init_portal(app: Flask) -> None:
     from webapp.portal import (  # noqa: F401
         account,
         branding,
+        chats,
         forms,
         home,
         knowledge,

@@ -19,6 +19,8 @@ from webapp.extensions import db
 from webapp.models import Customer, Item, PortalVisibility, Status, StatusCategory
 from webapp.models.items import item_follower_customer
 from webapp.portal import portal_bp
+from webapp.portal.chats import chat_history
+from webapp.portal.form_answers import form_answers
 from webapp.portal.session import current_customer, customer_required
 from webapp.portal.visibility import (
     item_clause,
@@ -26,6 +28,7 @@ from webapp.portal.visibility import (
     visible_attachment,
     visible_item,
 )
+from webapp.widget.conversations import public_staff_name
 
 PAGE_SIZE = 20
 STATES = ("open", "closed", "all")
@@ -90,7 +93,8 @@ def requests() -> str:
     items = list(db.session.scalars(query.order_by(Item.updated_at.desc(), Item.id.desc())
                                     .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
     return render_template("portal/requests.html", items=items, total=total, page=page,
-                           pages=pages, scope=scope, wider=wider, state=state, q=text)
+                           pages=pages, scope=scope, wider=wider, state=state, q=text,
+                           chats=chat_history(customer))
 
 
 def _show(item: Item, status: int = 200, **context: Any) -> tuple[str, int]:
@@ -101,7 +105,8 @@ def _show(item: Item, status: int = 200, **context: Any) -> tuple[str, int]:
     context.setdefault("errors", {})
     return render_template(
         "portal/request_show.html", item=item, messages=messages, bodies=bodies,
-        following=customer in item.follower_customers, customer=customer, **context), status
+        following=customer in item.follower_customers, customer=customer,
+        staff_name=public_staff_name, answers=form_answers(item), **context), status
 
 
 @portal_bp.get("/requests/<int:item_id>")

@@ -7,24 +7,27 @@ Collaborator and Read-only read only).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, has_access_api
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from werkzeug.wrappers import Response
 
 from webapp.access.interface import request_viewer
 from webapp.access.scope import load_visible, visibility_clause
-from webapp.commands.chat import convert_chat_to_ticket
+from webapp.commands.chat import convert_chat_to_ticket, ticket_types
 from webapp.commands.errors import Invalid
 from webapp.extensions import db
 from webapp.models import ChatConversation, ChatMessage, ChatStatus, Portal
+from webapp.portal.targets import request_target
 from webapp.security.resources import METHOD_PERMISSIONS
 from webapp.widget import conversations, snippet
 
 PERMISSION = "Chat"
+_TYPE_ID = re.compile(r"[0-9]{1,9}")  # an id the database's integer column can hold
 INBOX_LIMIT = 200
 
 
@@ -33,6 +36,14 @@ def _describe(messages: Any) -> str:
         return "; ".join(f"{key}: {' '.join(map(str, value))}" if key != "_schema"
                          else " ".join(map(str, value)) for key, value in messages.items())
     return str(messages)
+
+
+def request_target_type(chat: ChatConversation) -> int | None:
+    """The type a conversion picks unless the agent chooses another (None: none found)."""
+    try:
+        return request_target(chat.portal).item_type.id
+    except Invalid:
+        return None
 
 
 def staff_message(message: ChatMessage) -> dict[str, Any]:
@@ -46,15 +57,24 @@ def staff_message(message: ChatMessage) -> dict[str, Any]:
             "body": message.body, "created_at": message.created_at.isoformat() + "Z"}
 
 
-def inbox_rows(status: ChatStatus) -> list[tuple[ChatConversation, ChatMessage]]:
-    """Chats in ``status``, newest activity first, each with its last message."""
+# Inbox tabs: open and closed chats, and those turned into tickets (their conversation goes
+# on in the ticket, so they are nobody's "waiting for an answer").
+TABS = ("open", "closed", "tickets")
+
+
+def inbox_rows(tab: str) -> list[tuple[ChatConversation, ChatMessage]]:
+    """The chats of inbox ``tab``, newest activity first, each with its last message."""
+    if tab == "tickets":
+        shown = ChatConversation.item_id.is_not(None)
+    else:
+        status = ChatStatus.CLOSED if tab == "closed" else ChatStatus.OPEN
+        shown = and_(ChatConversation.status == status, ChatConversation.item_id.is_(None))
     last_id = (select(ChatMessage.conversation_id, func.max(ChatMessage.id).label("last_id"))
                .group_by(ChatMessage.conversation_id).subquery())
     query = (select(ChatConversation, ChatMessage)
              .join(last_id, last_id.c.conversation_id == ChatConversation.id)
              .join(ChatMessage, ChatMessage.id == last_id.c.last_id)
-             .where(ChatConversation.status == status,
-                    visibility_clause(ChatConversation, request_viewer()))
+             .where(shown, visibility_clause(ChatConversation, request_viewer()))
              .order_by(ChatConversation.last_message_at.desc(), ChatConversation.id.desc())
              .limit(INBOX_LIMIT))
     return [(row[0], row[1]) for row in db.session.execute(query)]
@@ -80,13 +100,13 @@ class ChatView(BaseView):
     def inbox(self) -> Any:
         """Open chats (or ``?status=closed``), unanswered ones marked; the widget snippet of
         each portal for admins."""
-        status = ChatStatus.CLOSED if request.args.get("status") == "closed" else ChatStatus.OPEN
+        tab = request.args.get("status") if request.args.get("status") in TABS else "open"
         snippets = []
         if request_viewer().is_admin:
             portals = db.session.scalars(select(Portal).order_by(Portal.name)).all()
             snippets = [(portal, snippet(portal)) for portal in portals]
-        return self.render_template("relaydesk/chat_inbox.html", rows=inbox_rows(status),
-                                    status=status.value, snippets=snippets)
+        return self.render_template("relaydesk/chat_inbox.html", rows=inbox_rows(tab),
+                                    status=tab, snippets=snippets)
 
     @expose("/conversation/<int:pk>")
     @has_access
@@ -94,6 +114,8 @@ class ChatView(BaseView):
         chat = self._conversation(pk)
         return self.render_template(
             "relaydesk/chat_conversation.html", chat=chat, can_write=self._can_write(),
+            ticket_types=ticket_types(db.session),
+            default_type=request_target_type(chat),
             messages=[staff_message(m) for m in chat.messages], max_body=conversations.MAX_BODY)
 
     @expose("/messages/<int:pk>")
@@ -134,8 +156,14 @@ class ChatView(BaseView):
     @has_access
     def convert_to_ticket(self, pk: int) -> Response:
         chat = self._conversation(pk)
+        raw_type = request.form.get("item_type") or ""
+        if raw_type and not _TYPE_ID.fullmatch(raw_type):
+            flash(f"The chat was not turned into a ticket: item_type: {raw_type!r} is not a "
+                  "type id", "danger")
+            return redirect(url_for(".conversation", pk=chat.id))
         try:
-            item = convert_chat_to_ticket(db.session, chat, request_viewer())
+            item = convert_chat_to_ticket(db.session, chat, request_viewer(),
+                                          int(raw_type) if raw_type else None)
         except Invalid as exc:
             flash(f"The chat was not turned into a ticket: {_describe(exc.messages)}", "danger")
             return redirect(url_for(".conversation", pk=chat.id))

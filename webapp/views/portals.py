@@ -13,16 +13,19 @@ from flask_appbuilder.views import expose
 from flask_wtf.file import FileField
 from sqlalchemy import update
 from wtforms import BooleanField, SelectField
-from wtforms.validators import Regexp, ValidationError
+from wtforms.validators import NumberRange, Optional, Regexp, ValidationError
 
 from webapp.access.interface import ScopedInterface, request_viewer
 from webapp.commands.errors import CommandError
+from webapp.content.sizes import limit_text, size_text
 from webapp.extensions import db
 from webapp.i18n import CUSTOMER_LOCALES
 from webapp.models import Portal
 from webapp.portal.links import external_url
 from webapp.portal.presets import PRESETS, apply_preset
 from webapp.views.base import ScopedModelView
+from webapp.views.setup_warnings import UnseenProjectWarning
+from webapp.widget.bot_settings import CHAT_BOT_COLUMNS, CHAT_BOT_HELP, CHAT_BOT_LABELS
 
 LOGO_MAX_BYTES = 512 * 1024
 LOGO_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
@@ -63,7 +66,7 @@ def read_logo(upload: Any) -> tuple[bytes, str] | None:
         return None
     data = upload.read(LOGO_MAX_BYTES + 1)
     if len(data) > LOGO_MAX_BYTES:
-        raise ValueError(f"Logo: the file is larger than {LOGO_MAX_BYTES // 1024} KB.")
+        raise ValueError(f"Logo: the file is larger than {limit_text(LOGO_MAX_BYTES)}.")
     kind = filetype.guess(data)
     if kind is None or kind.mime not in LOGO_TYPES:
         raise ValueError("Logo: upload a PNG, JPEG, GIF or WebP image.")
@@ -84,7 +87,7 @@ def portal_widget_snippet(pk: Any) -> str:
     return snippet(portal) if portal else ""
 
 
-class PortalView(ScopedModelView):
+class PortalView(UnseenProjectWarning, ScopedModelView):
     route_base = "/portals"
     class_permission_name = "Portal"
     datamodel = ScopedInterface(Portal)
@@ -93,24 +96,27 @@ class PortalView(ScopedModelView):
     add_columns = ["name", "slug", "is_default", "login_required", "self_signup", "visibility",
                    "project", "item_type", "chat_enabled", "survey_enabled", "primary_colour",
                    "accent_colour", "logo_file", "remove_logo", "welcome_text",
-                   "default_locale", "time_zone"]
+                   "default_locale", "time_zone", *CHAT_BOT_COLUMNS]
     edit_columns = add_columns
     show_columns = ["name", "slug", "is_default", "login_required", "self_signup",
                     "visibility", "project", "item_type", "chat_enabled", "survey_enabled",
                     "primary_colour", "accent_colour", "logo_content_type", "welcome_text",
-                    "default_locale", "time_zone", "created_at", "updated_at"]
+                    "default_locale", "time_zone", *CHAT_BOT_COLUMNS, "created_at",
+                    "updated_at"]
     search_columns = ["name", "slug", "visibility", "project"]
-    label_columns = _LABELS
-    description_columns = _HELP
+    label_columns = {**_LABELS, **CHAT_BOT_LABELS}
+    description_columns = {**_HELP, **CHAT_BOT_HELP}
     validators_columns = {"primary_colour": [_COLOUR], "accent_colour": [_COLOUR],
-                          "slug": [_SLUG], "time_zone": [_known_time_zone]}
+                          "slug": [_SLUG], "time_zone": [_known_time_zone],
+                          "chat_away_after_minutes": [Optional(), NumberRange(min=1)]}
     # Non-null booleans as plain checkboxes: FAB would require them to be ticked.
     add_form_extra_fields = {
         **{name: _checkbox(name) for name in ("is_default", "login_required", "self_signup",
                                               "chat_enabled", "survey_enabled")},
         "default_locale": SelectField("Default language",
                                       choices=[(c, c) for c in CUSTOMER_LOCALES]),
-        "logo_file": FileField("Logo", description="PNG, JPEG, GIF or WebP, at most 512 KB."),
+        "logo_file": FileField("Logo", description="PNG, JPEG, GIF or WebP, at most "
+                                                   f"{size_text(LOGO_MAX_BYTES)}."),
         "remove_logo": BooleanField("Remove the logo"),
     }
     edit_form_extra_fields = add_form_extra_fields

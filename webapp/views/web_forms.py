@@ -8,7 +8,7 @@ import csv
 import io
 from typing import Any
 
-from flask import Response, abort, flash, redirect
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
@@ -18,8 +18,10 @@ from wtforms import BooleanField, SelectField
 
 from webapp.access.interface import ScopedInterface, request_viewer
 from webapp.access.scope import Viewer, load_visible, visibility_clause
+from webapp.commands.errors import Invalid
 from webapp.extensions import db
 from webapp.models import BuiltinField, FormSubmission, WebForm, WebFormField
+from webapp.models.web_forms import ITEM_FIELDS
 from webapp.portal.links import external_url
 from webapp.security.resources import METHOD_PERMISSIONS
 from webapp.views.base import ScopedModelView
@@ -32,11 +34,32 @@ def _builtin_or_none(value: Any) -> BuiltinField | None:
     return BuiltinField(value) if value else None
 
 
+# What each built-in fills, as the builder names it (staff screens are English).
+BUILTIN_NAMES = {
+    BuiltinField.TITLE: "Title (the item's title)",
+    BuiltinField.DESCRIPTION: "Description (the item's first message)",
+    BuiltinField.NAME: "Requester's name",
+    BuiltinField.EMAIL: "Requester's e-mail",
+    BuiltinField.ATTACHMENT: "Attachments",
+    BuiltinField.DUE_DATE: "Due date (the item's due date)",
+    BuiltinField.PRIORITY: "Priority (the item's priority)",
+    BuiltinField.ITEM_TYPE: "Type (the item's type, of the form's kind)",
+    BuiltinField.PLANNED_START: "Planned start (the item's)",
+    BuiltinField.PLANNED_FINISH: "Planned finish (the item's)",
+}
+# Every new request form asks these; a new survey only who answers.
+STARTER_FIELDS = ((BuiltinField.TITLE, True), (BuiltinField.DESCRIPTION, False),
+                  (BuiltinField.NAME, False), (BuiltinField.EMAIL, True))
+SURVEY_STARTER_FIELDS = ((BuiltinField.NAME, False), (BuiltinField.EMAIL, False))
+ALL_CUSTOM = "all-custom"
+
 # FAB's own enum field refuses the empty choice a nullable column needs.
 _BUILTIN_FIELD = SelectField(
-    "Built-in field", coerce=_builtin_or_none,
-    choices=[("", "— (use the custom field)")] + [(b.value, b.value) for b in BuiltinField],
-    description="title, description, name, email or attachment (when no custom field)")
+    "Item or built-in field", coerce=_builtin_or_none,
+    choices=[("", "— (use the custom field)")] + [(b.value, BUILTIN_NAMES[b])
+                                                   for b in BuiltinField],
+    description="A field of the item itself (title, due date, priority, type, planned dates) "
+                "or of the requester, when no custom field is chosen")
 
 
 def form_links(pk: int) -> dict[str, str] | None:
@@ -49,6 +72,22 @@ def form_links(pk: int) -> dict[str, str] | None:
     snippet = (f'<iframe src="{embed}" title="{escape(form.name)}" '
                'style="width:100%;min-height:640px;border:0" loading="lazy"></iframe>')
     return {"url": url, "embed_url": embed, "snippet": snippet}
+
+
+def available_fields(pk: int) -> list[tuple[str, str]]:
+    """What the builder's "add fields" step offers form ``pk``: (value, name) of every item
+    or built-in field and custom field of its type that it does not ask yet."""
+    form = db.session.get(WebForm, pk)
+    if form is None:
+        return []
+    present = {f.builtin for f in form.fields} | {f.custom_field_id for f in form.fields}
+    offered = [(f"builtin:{b.value}", BUILTIN_NAMES[b]) for b in BuiltinField
+               if b not in present and not (form.is_survey and (
+                   b == BuiltinField.ATTACHMENT or b in ITEM_FIELDS))]
+    offered += [(f"custom:{c.id}", f"{c.label} (custom field)")
+                for c in sorted(form.item_type.custom_fields, key=lambda c: (c.position, c.id))
+                if c.id not in present]
+    return offered
 
 
 def _answers_text(answers: dict[str, Any] | None) -> Markup:
@@ -139,7 +178,8 @@ class FormSubmissionView(ScopedModelView):
 class WebFormView(ScopedModelView):
     route_base = "/web-forms"
     class_permission_name = "WebForm"
-    method_permission_name = {**METHOD_PERMISSIONS, "add_custom_fields": "write"}
+    method_permission_name = {**METHOD_PERMISSIONS, "add_custom_fields": "write",
+                              "add_fields": "write"}
     datamodel = ScopedInterface(WebForm)
     list_columns = ["name", "slug", "portal", "item_type", "is_survey", "active"]
     add_columns = ["portal", "slug", "name", "item_type", "project", "is_survey", "active",
@@ -158,7 +198,7 @@ class WebFormView(ScopedModelView):
     edit_form_extra_fields = add_form_extra_fields
     related_views = [WebFormFieldView, FormSubmissionView]
     show_template = "relaydesk/web_form_show.html"
-    extra_args = {"form_links": form_links}
+    extra_args = {"form_links": form_links, "available_fields": available_fields}
     base_order = ("name", "asc")
 
     @action("add_custom_fields", "Add all custom fields",
@@ -171,18 +211,67 @@ class WebFormView(ScopedModelView):
         return redirect(self.get_redirect())
 
     def _add_custom_fields(self, form: WebForm) -> None:
-        present = {f.custom_field_id for f in form.fields}
+        customs = sorted(form.item_type.custom_fields, key=lambda c: (c.position, c.id))
+        added = self._add_rows(form, [WebFormField(custom_field_id=c.id) for c in customs])
+        flash(f"{added} custom fields added to {form.name!r}", "success")
+
+    def _add_rows(self, form: WebForm, rows: list[WebFormField]) -> int:
+        """``rows`` the form does not ask yet, after its fields, through the write check;
+        the number added."""
+        present = {f.builtin for f in form.fields} | {f.custom_field_id for f in form.fields}
         position = max((f.position for f in form.fields), default=-1) + 1
         added = 0
-        for custom in sorted(form.item_type.custom_fields, key=lambda c: (c.position, c.id)):
-            if custom.id in present:
+        for row in rows:
+            if (row.builtin or row.custom_field_id) in present:
                 continue
-            field = WebFormField(form_id=form.id, custom_field_id=custom.id,
-                                 position=position + added)
-            WebFormFieldView.datamodel.add(field, commit=False)
+            row.form_id, row.position = form.id, position + added
+            row.required = bool(row.required)
+            WebFormFieldView.datamodel.add(row, commit=False)  # Invalid: rolled back
             added += 1
         WebFormFieldView.datamodel.commit()
-        flash(f"{added} custom fields added to {form.name!r}", "success")
+        return added
+
+    def post_add(self, item: WebForm) -> None:
+        """A new form starts with the fields every request asks (a survey: who answers)."""
+        starters = SURVEY_STARTER_FIELDS if item.is_survey else STARTER_FIELDS
+        self._add_rows(item, [WebFormField(builtin=b, required=r) for b, r in starters])
+        self.post_update(item)  # the same project warning as after an edit
+
+    def post_update(self, item: WebForm) -> None:
+        """Warn when requests would land in a project no agent can see."""
+        from webapp.views.setup_warnings import flash_unseen
+
+        flash_unseen(item)
+
+    @expose("/add_fields/<int:pk>", methods=["POST"])
+    @has_access
+    def add_fields(self, pk: int) -> Any:
+        """The builder's one step: the ticked fields (``builtin:<name>``, ``custom:<id>``)
+        or, with ``all-custom``, every custom field of the form's type."""
+        form = load_visible(db.session, WebForm, pk, request_viewer())
+        if form is None:
+            abort(404)
+        chosen = request.form.getlist("field")
+        if ALL_CUSTOM in chosen:
+            self._add_custom_fields(form)
+            return redirect(url_for(".show", pk=pk))
+        offered = {value for value, _name in available_fields(pk)}
+        unknown = [value for value in chosen if value not in offered]
+        if unknown or not chosen:
+            flash("Choose fields the form does not ask yet"
+                  + (f" (not offered: {', '.join(unknown)})" if unknown else "."), "danger")
+            return redirect(url_for(".show", pk=pk))
+        rows = [WebFormField(builtin=BuiltinField(v.split(":", 1)[1]),
+                             required=v == "builtin:title")
+                if v.startswith("builtin:") else WebFormField(custom_field_id=int(v[7:]))
+                for v in chosen]
+        try:
+            added = self._add_rows(form, rows)
+        except Invalid as exc:
+            flash(f"No field was added: {exc.messages}", "danger")
+        else:
+            flash(f"{added} fields added to {form.name!r}", "success")
+        return redirect(url_for(".show", pk=pk))
 
 
 def register(appbuilder: Any, menu: str) -> None:

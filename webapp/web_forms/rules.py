@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from webapp.access.scope import Viewer
 from webapp.commands.write_check import rules_for
 from webapp.models import BuiltinField, CustomField, WebForm, WebFormField
+from webapp.models.web_forms import ITEM_FIELDS
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 
@@ -55,6 +56,9 @@ def validate_field(session: Session, row: WebFormField, viewer: Viewer, is_new: 
     else:
         if form.is_survey and row.builtin == BuiltinField.ATTACHMENT:
             errors["builtin"] = ["a survey keeps no files: attachments are for request forms"]
+        if form.is_survey and row.builtin in ITEM_FIELDS:
+            errors["builtin"] = [f"a survey makes no item: {row.builtin.value} is for request "
+                                 "forms"]
         same = WebFormField.builtin == row.builtin
     twice = session.scalar(select(WebFormField.id).where(
         WebFormField.form_id == row.form_id, same, WebFormField.id != row.id).limit(1))

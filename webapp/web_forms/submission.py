@@ -4,6 +4,7 @@ survey, the submission alone."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 import re
@@ -23,17 +24,19 @@ from webapp.commands.customer_requests import Upload, submit_request
 from webapp.commands.errors import Invalid
 from webapp.commands.rules.people import EMAIL_PATTERN
 from webapp.commands.write_check import check_write
-from webapp.content.files import size_text
+from webapp.content.files import limit_text
 from webapp.models import (
     BuiltinField,
     Customer,
     FieldType,
     FormSubmission,
     Item,
+    ItemType,
     OrganizationDomain,
     Portal,
     WebForm,
 )
+from webapp.models.web_forms import ITEM_FIELDS
 from webapp.portal.targets import request_target
 from webapp.web_forms.fields import FILE, FormField
 
@@ -42,6 +45,12 @@ log = logging.getLogger(__name__)
 SCHEMA = "_schema"
 _INTEGER = re.compile(r"^[+-]?\d{1,15}$")
 # Columns the built-ins end up in: say so rather than cut the text.
+DUE_TIME = dt.time(12, 0)
+# The core's error keys of the item's own columns, and the form input that filled each.
+_COLUMN_INPUT = {"due_at": BuiltinField.DUE_DATE, "priority": BuiltinField.PRIORITY,
+                 "item_type": BuiltinField.ITEM_TYPE,
+                 "planned_start": BuiltinField.PLANNED_START,
+                 "planned_finish": BuiltinField.PLANNED_FINISH}
 _BUILTIN_MAX = {BuiltinField.TITLE: 300, BuiltinField.NAME: 200, BuiltinField.EMAIL: 254}
 
 
@@ -102,12 +111,43 @@ def _typed(field: FormField, raw: str | list[str]) -> tuple[Any, str | None]:
     if field.kind == FieldType.NUMBER.value:
         number = _number(text)
         return (None, _("Enter a number, like 12 or 3.5.")) if number is None else (number, None)
+    if field.builtin in ITEM_FIELDS:
+        return _item_field(field, text)
     if field.kind == "email" and not EMAIL_PATTERN.match(text):
         return None, _("Enter a valid e-mail address, like name@example.com.")
     limit = _BUILTIN_MAX.get(field.builtin) if field.builtin else None
     if limit and len(text) > limit:
         return None, _("Use at most %(limit)s characters.", limit=limit)
     return (raw.strip("\r\n") if field.kind == FieldType.LONG_TEXT.value else text), None
+
+
+def _item_field(field: FormField, text: str) -> tuple[Any, str | None]:
+    """A due date, planned date, priority or type: checked here (the item has no custom
+    field to do it)."""
+    if field.kind == FieldType.DATE.value:
+        try:
+            return dt.date.fromisoformat(text).isoformat(), None
+        except ValueError:
+            return None, _("Enter a date like 2025-01-31.")
+    if text not in {value for value, _label in field.pairs}:
+        return None, _("Choose from the options given.")
+    return int(text), None
+
+
+def item_columns(answers: dict[str, Any]) -> dict[str, Any]:
+    """The item's own columns from the answers of its built-in item fields. A date-only due
+    date is kept at 12:00 UTC: the same day in the calendar (UTC days), the Due filter and
+    every viewer's time zone from UTC-11 to UTC+11."""
+    columns: dict[str, Any] = {}
+    if BuiltinField.DUE_DATE.value in answers:
+        day = dt.date.fromisoformat(answers[BuiltinField.DUE_DATE.value])
+        columns["due_at"] = dt.datetime.combine(day, DUE_TIME)
+    for builtin in (BuiltinField.PLANNED_START, BuiltinField.PLANNED_FINISH):
+        if builtin.value in answers:
+            columns[builtin.value] = dt.date.fromisoformat(answers[builtin.value])
+    if BuiltinField.PRIORITY.value in answers:
+        columns["priority"] = answers[BuiltinField.PRIORITY.value]
+    return columns
 
 
 def _core_problem(field: FormField) -> str:
@@ -147,6 +187,11 @@ def check_answers(fields: list[FormField], entry: Entry) -> dict[str, Any]:
                                   else _("This field is required.")]
         elif value is not None:
             answers[field.key] = value
+    start = answers.get(BuiltinField.PLANNED_START.value)
+    finish = answers.get(BuiltinField.PLANNED_FINISH.value)
+    if start and finish and finish < start:  # ISO dates compare as text
+        errors[BuiltinField.PLANNED_FINISH.value] = [
+            _("The end date must not be before the start date.")]
     custom = [f for f in fields if f.custom_field is not None]
     cleaned, problems = clean_custom_values(
         [f.custom_field for f in custom if f.custom_field is not None],
@@ -194,10 +239,12 @@ def _request_errors(exc: Invalid, fields: list[FormField]) -> Invalid:
         if key == "title" and BuiltinField.TITLE in by_builtin:
             errors[by_builtin[BuiltinField.TITLE]] = [_("This field is required.")]
         elif key == "files" and BuiltinField.ATTACHMENT in by_builtin:
-            limit = size_text(current_app.config["ATTACHMENT_MAX_BYTES"])
+            limit = limit_text(current_app.config["ATTACHMENT_MAX_BYTES"])
             errors[by_builtin[BuiltinField.ATTACHMENT]] = [_(
                 "A file could not be attached: it is empty or larger than %(limit)s.",
                 limit=limit)]
+        elif key in _COLUMN_INPUT and _COLUMN_INPUT[key] in by_builtin:
+            errors[by_builtin[_COLUMN_INPUT[key]]] = [_("This value is not valid.")]
         elif key == "custom_values" and isinstance(value, dict) and \
                 set(value) <= set(by_key):
             for name in value:
@@ -237,8 +284,13 @@ def submit(session: Session, portal: Portal, form: WebForm | None, fields: list[
     uploads = [u for f in fields if f.kind == FILE for u in entry.uploads.get(f.name, [])]
     if uploads:
         answers[BuiltinField.ATTACHMENT.value] = [u.filename for u in uploads]
+    chosen_type = None
+    if BuiltinField.ITEM_TYPE.value in answers:
+        chosen_type = session.get(ItemType, answers[BuiltinField.ITEM_TYPE.value])
+        # The record keeps the type's name: the answers are read by people.
+        answers[BuiltinField.ITEM_TYPE.value] = chosen_type.name if chosen_type else None
     target = request_target(portal, form.project if form else None,
-                            form.item_type if form else None)
+                            chosen_type or (form.item_type if form else None))
     recorded: list[FormSubmission] = []
     try:
         requested_by = customer or requester(session, portal, answers)
@@ -246,13 +298,16 @@ def submit(session: Session, portal: Portal, form: WebForm | None, fields: list[
         session.rollback()
         raise
     try:
+        # A chosen type keeps the answers of the fields it has too (same key); the
+        # submission record keeps every answer.
+        kept = {c.key for c in target.item_type.custom_fields}
         custom = {f.key: answers[f.key] for f in fields
-                  if f.custom_field is not None and f.key in answers}
+                  if f.custom_field is not None and f.key in answers and f.key in kept}
         item = submit_request(
             session, requested_by, project_id=target.project_id, item_type=target.item_type,
             title=answers.get(BuiltinField.TITLE.value) or (form.name if form else ""),
             text=answers.get(BuiltinField.DESCRIPTION.value, ""), custom_values=custom,
-            uploads=uploads,
+            uploads=uploads, columns=item_columns(answers),
             record=None if form is None else lambda item: recorded.append(
                 _record(session, form, answers, requested_by, item)))
     except Invalid as exc:

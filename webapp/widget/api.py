@@ -22,6 +22,7 @@ from webapp.models import ChatConversation
 from webapp.portal.limits import over_limit, seconds_to_wait
 from webapp.portal.session import current_customer
 from webapp.widget import conversations, widget_bp
+from webapp.widget.bot import bot_state
 
 KEY_HEADER = "X-Widget-Key"
 RATE_LIMIT = "PUBLIC_FORM_RATE_LIMIT"
@@ -64,13 +65,15 @@ def _own_conversation() -> ChatConversation:
 
 
 def _state(conversation: ChatConversation, after: int) -> dict[str, Any]:
-    """Messages after id ``after``, the chat's status and the ticket it became (if any)."""
+    """Messages after id ``after``, the chat's status, the ticket it became (if any) and the
+    bot's greeting and away reply."""
     ticket = None
     if conversation.item_id is not None:
         ticket = {
             "number": conversation.item_id,
-            "text": _("Your chat is now request #%(number)s. We will keep you posted by "
-                      "e-mail.", number=conversation.item_id),
+            "text": _("Your chat is now request #%(number)s: what you write here is added "
+                      "to it, and we will keep you posted by e-mail.",
+                      number=conversation.item_id),
             "url": url_for("portal.request_show", item_id=conversation.item_id,
                            _external=True),
         }
@@ -79,6 +82,8 @@ def _state(conversation: ChatConversation, after: int) -> dict[str, Any]:
         "messages": [conversations.visitor_message(m) for m in
                      conversations.messages_after(db.session, conversation, after)],
         "ticket": ticket,
+        "bot": bot_state(g.portal, conversation,
+                         url_for("portal.new_request", embed=1, _external=True)),
     }
 
 

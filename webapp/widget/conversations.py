@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webapp.commands.customer_requests import add_reply
 from webapp.commands.errors import Invalid
 from webapp.commands.rules.people import EMAIL_PATTERN
 from webapp.models import ChatConversation, ChatMessage, ChatStatus, Customer, Portal, utcnow
@@ -100,7 +101,19 @@ def start(session: Session, portal: Portal, visitor: Visitor, body: str,
 def add_message(session: Session, conversation: ChatConversation, body: str,
                 user_id: int | None = None) -> ChatMessage:
     """A message by the visitor (no ``user_id``) or an agent. A visitor writing into a
-    closed chat reopens it, so nothing they say goes unseen. Committed."""
+    closed chat reopens it, so nothing they say goes unseen. Once the chat is a ticket, the
+    visitor's message is also a public reply on it, in the same transaction (the ticket's
+    agents and notifications see it; a done ticket reopens). Committed."""
+    item = conversation.item if user_id is None else None
+    if item is not None and conversation.customer is not None:
+        line = ChatMessage(conversation_id=conversation.id, from_visitor=True, body=body)
+
+        def keep_line(_reply: Any) -> None:
+            conversation.last_message_at = utcnow()
+            session.add(line)
+
+        add_reply(session, conversation.customer, item, body, record=keep_line)
+        return line
     if conversation.status == ChatStatus.CLOSED:
         if user_id is not None:
             raise Invalid({"body": ["this chat is closed; the visitor can reopen it by "
@@ -128,10 +141,20 @@ def messages_after(session: Session, conversation: ChatConversation,
         .order_by(ChatMessage.id)))
 
 
+def public_staff_name(user: Any) -> str | None:
+    """What customers learn of a staff member: the first name only, never the username
+    (``relaydesk create-admin`` makes the username the first name). None: nothing to show."""
+    if user is None:
+        return None
+    first = (user.first_name or "").split()
+    if not first or first[0].casefold() == (user.username or "").casefold():
+        return None
+    return str(first[0])
+
+
 def agent_name(message: ChatMessage) -> str:
     """What a visitor learns of the agent who wrote: the first name only."""
-    first = (message.user.first_name or "").split() if message.user else []
-    return first[0] if first else _("Support")
+    return public_staff_name(message.user) or _("Support")
 
 
 def visitor_message(message: ChatMessage) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g, render_template, request
 
-from webapp.widget import widget_bp
+from webapp.widget import bot, widget_bp
 from webapp.widget.conversations import MAX_BODY, MAX_PAGE_URL
 
 
@@ -14,4 +14,6 @@ def panel() -> str:
     not get the portal's cookie), knowledge base."""
     page_url = (request.args.get("page_url") or "")[:MAX_PAGE_URL]
     return render_template("widget/panel.html", embedded=True, page_url=page_url,
-                           chat_enabled=g.portal.chat_enabled, max_body=MAX_BODY)
+                           chat_enabled=g.portal.chat_enabled, max_body=MAX_BODY,
+                           greeting=bot.greeting(g.portal),
+                           away=bot.away_text(g.portal) if bot.is_away(g.portal) else None)

@@ -19,6 +19,7 @@ from webapp.extensions import db
 from webapp.models import (
     ArticleVisibility,
     Attachment,
+    ChatConversation,
     ChatMessage,
     Item,
     Message,
@@ -64,9 +65,13 @@ def world(app, make) -> dict[str, Any]:
     form = WebForm(portal_id=other_portal.id, slug="partner-form", name="Partner form",
                    item_type_id=item.item_type_id, project_id=project.id)
     db.session.add(form)
+    chat = ChatConversation(portal_id=portal.id, visitor_key_hash="b" * 64,
+                            customer_id=bob.id, messages=[ChatMessage(from_visitor=True,
+                                                                      body="Bob's chat")])
+    db.session.add(chat)
     db.session.commit()
     return {"portal": portal, "ann": ann, "item": item, "attachment": attachment,
-            "article": article, "form": form}
+            "article": article, "form": form, "chat": chat}
 
 
 def _guesses(world: dict[str, Any], endpoint: str) -> dict[str, Any]:
@@ -74,6 +79,7 @@ def _guesses(world: dict[str, Any], endpoint: str) -> dict[str, Any]:
     slug = world["form"].slug if endpoint.startswith("portal.web_form") else \
         world["article"].slug
     return {"item_id": world["item"].id, "attachment_id": world["attachment"].id,
+            "chat_id": world["chat"].id,
             "slug": slug, "portal_slug": world["portal"].slug}
 
 

@@ -42,7 +42,7 @@ def test_add_validates_colours_slug_time_zone_and_logo(app, client, make):
         ({"logo_file": (io.BytesIO(b"<svg onload=alert(1)>"), "logo.png")},
          "upload a PNG, JPEG, GIF or WebP image"),
         ({"logo_file": (io.BytesIO(PNG + b"\0" * (512 * 1024)), "big.png")},
-         "larger than 512 KB"),
+         "larger than 512 KiB (524,288 bytes)"),
     ]:
         # Form errors re-render the form; errors of the upload are flashed on the next page.
         response = browser.post("/portals/add", data=_form(**bad),

@@ -18,6 +18,7 @@ from webapp.models import (
     FormSubmission,
     ItemKind,
     ItemType,
+    WebForm,
     WebFormField,
 )
 
@@ -99,3 +100,62 @@ def test_an_agent_may_read_answers_but_not_build_forms(app, make, client):
     assert agent.get(f"/form-submissions/export/{form.id}").status_code == 200
     assert agent.get("/web-forms/add").status_code in (302, 403)
     assert make.session.scalar(select(Customer.id)) is None
+
+
+def _keys(make, form_id):
+    make.session.expire_all()
+    form = make.session.get(WebForm, form_id)
+    return [(f.custom_field.key if f.custom_field else f.builtin.value, f.required)
+            for f in form.fields]
+
+
+def test_a_new_form_starts_with_title_description_name_and_email(app, make, client):
+    row, _ = portal(make)
+    item_type = make.item_type(ItemKind.TICKET)
+    browser = Browser(app, client, make.user("Admin").username)
+    response = browser.post("/web-forms/add", data={
+        "portal": row.id, "slug": "contact", "name": "Contact us", "item_type": item_type.id,
+        "active": "y"})
+    assert response.status_code == 302
+    form = make.session.scalar(select(WebForm).where(WebForm.slug == "contact"))
+    assert _keys(make, form.id) == [("title", True), ("description", False),
+                                    ("name", False), ("email", True)]
+    browser.post("/web-forms/add", data={
+        "portal": row.id, "slug": "poll", "name": "Poll", "item_type": item_type.id,
+        "is_survey": "y", "active": "y"})
+    survey = make.session.scalar(select(WebForm).where(WebForm.slug == "poll"))
+    assert _keys(make, survey.id) == [("name", False), ("email", False)]
+
+
+def test_fields_are_added_in_one_step_item_fields_and_custom_fields(app, make, client):
+    row, _ = portal(make)
+    form = web_form(make, row, builtins=(BuiltinField.TITLE,), custom=())
+    by_key = {f.key: f for f in form.item_type.custom_fields}
+    browser = Browser(app, client, make.user("Admin").username)
+    page = browser.page(f"/web-forms/show/{form.id}")
+    assert 'value="builtin:due_date"' in page and "Due date (the item&#39;s due date)" in page
+    assert f'value="custom:{by_key["qty"].id}"' in page
+    assert 'value="builtin:title"' not in page  # already asked
+    response = browser.post(f"/web-forms/add_fields/{form.id}", data={
+        "field": ["builtin:due_date", "builtin:priority", f"custom:{by_key['qty'].id}"]})
+    assert response.status_code == 302
+    assert _keys(make, form.id) == [("title", False), ("due_date", False),
+                                    ("priority", False), ("qty", False)]
+    browser.post(f"/web-forms/add_fields/{form.id}", data={"field": "all-custom"})
+    assert [k for k, _ in _keys(make, form.id)] == [
+        "title", "due_date", "priority", "qty", "ref", "notes", "due", "plan", "areas", "urgent"]
+    refused = browser.post(f"/web-forms/add_fields/{form.id}",
+                           data={"field": ["builtin:due_date", "custom:999999"]},
+                           follow_redirects=True).get_data(as_text=True)
+    assert "not offered: builtin:due_date, custom:999999" in refused
+    assert len(_keys(make, form.id)) == 10
+
+
+def test_read_only_staff_cannot_add_fields(app, make, client):
+    row, _ = portal(make)
+    form = web_form(make, row, builtins=(BuiltinField.TITLE,), custom=())
+    browser = Browser(app, client, make.user("Read-only").username)
+    response = browser.post(f"/web-forms/add_fields/{form.id}",
+                            data={"field": ["builtin:due_date"]})
+    assert response.status_code in (302, 403)
+    assert _keys(make, form.id) == [("title", False)]

@@ -50,6 +50,8 @@ def _limit(app, setting: str, value: str):
 
 def test_a_visitor_starts_writes_reads_the_answer_and_closes(app, client, make):
     agent = make.user("Agent")
+    agent.first_name = "Omar"
+    make.session.commit()
     started = _start(app, client, name="Vera Visitor", email="Vera@Site.example",
                      page_url="https://site.example/pricing")
     assert started.status_code == 201, started.get_data(as_text=True)

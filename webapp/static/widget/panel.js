@@ -100,7 +100,23 @@
     list.scrollTop = list.scrollHeight;
   }
 
+  var greeting = thread.querySelector(".chat-greeting");
+  var away = thread.querySelector(".chat-away");
+  Array.prototype.forEach.call(document.querySelectorAll(".chat-leave-request"), function (b) {
+    b.addEventListener("click", function () {  // the away reply's offer: the request tab
+      showPane(document.getElementById("tab-request"));
+    });
+  });
+
+  function applyBot(bot) {
+    if (!bot) { return; }
+    greeting.textContent = bot.greeting || "";
+    away.hidden = !bot.away;
+    away.querySelector("span").textContent = bot.away ? bot.away.text + " " : "";
+  }
+
   function applyState(state) {
+    applyBot(state.bot);
     (state.messages || []).forEach(addMessage);
     if (state.ticket) {
       notice.textContent = state.ticket.text + " ";
@@ -129,6 +145,7 @@
     lastId = 0;
     notice.hidden = true;
     ended.hidden = true;
+    away.hidden = true;
     thread.hidden = true;
     startForm.hidden = false;
   }
