@@ -31,10 +31,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from webapp.commands import rules as _rules  # noqa: F401  (registers write rules)
     from webapp.content import cleanup as _cleanup  # noqa: F401  (removes deleted files)
+    from webapp.content.sizes import size_text
     from webapp.security import RelaydeskSecurityManager
 
+    app.add_template_filter(size_text, "size_text")  # every size on a page, one formatter
+
     with app.app_context():
-        appbuilder = AppBuilder(security_manager_class=RelaydeskSecurityManager)
+        from webapp.views.setup_warnings import HomeIndexView  # admins' setup warnings
+
+        appbuilder = AppBuilder(security_manager_class=RelaydeskSecurityManager,
+                                indexview=HomeIndexView)
         appbuilder.init_app(app, db.session)
         from webapp.api import register_apis
         from webapp.api.connections import register_connection_apis

@@ -34,7 +34,7 @@ from triggers.outbox import Actor, acting_as, emit
 from webapp.access.scope import SYSTEM
 from webapp.commands.errors import Invalid
 from webapp.commands.write_check import check_write
-from webapp.content.files import AttachmentStore, safe_filename, size_text
+from webapp.content.files import AttachmentStore, limit_text, safe_filename, size_text
 from webapp.content.html import html_to_text, sanitize_html
 from webapp.models import (
     Attachment,
@@ -416,7 +416,7 @@ class _Placement:
             if len(part.data) > limit:
                 self.row.notes = [*self.row.notes,
                                   f"attachment {name!r} ({size_text(len(part.data))}) not kept: "
-                                  f"larger than the limit of {size_text(limit)}"]
+                                  f"larger than the limit of {limit_text(limit)}"]
                 continue
             saved = self.store.save(io.BytesIO(part.data), name)
             self.stored_keys.append(saved.storage_key)

@@ -8,11 +8,15 @@ from typing import Any
 from flask import Response, request
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
+from marshmallow import ValidationError
 
 from hub.actions import REGISTRY, describe
-from webapp.access.interface import ScopedInterface
+from webapp.access.interface import ScopedInterface, request_viewer
 from webapp.api.base import ScopedModelRestApi
 from webapp.automation import delivery_ledger, wake_workers
+from webapp.commands.errors import CommandError
+from webapp.commands.recipes import action_problems, recipe_data, save_recipe
+from webapp.extensions import db
 from webapp.models import Delivery, DeliveryStatus, Event, Recipe, RecipeAction
 
 
@@ -44,6 +48,52 @@ class RecipeApi(ScopedModelRestApi):
     search_columns = ["name", "enabled", "trigger_event", "organization"]
     base_order = ("position", "asc")
     optional_on_add = ("enabled", "position")
+
+    # A body with ``actions`` ({action_type, params} in order) writes the recipe and its
+    # actions in one transaction through the recipe editor's write path (``save_recipe``);
+    # the recipe's own fields are still read by this API's schema (types, organization).
+    def post_headless(self) -> Response:
+        body = request.get_json(silent=True) if request.is_json else None
+        if not isinstance(body, dict) or "actions" not in body:
+            return super().post_headless()
+        return self._save_with_actions(body, None)
+
+    def put_headless(self, pk: Any) -> Response:
+        body = request.get_json(silent=True) if request.is_json else None
+        if not isinstance(body, dict) or "actions" not in body:
+            return super().put_headless(pk)
+        recipe = self.datamodel.get(pk, self._base_filters)
+        if recipe is None:
+            return self.response_404()
+        return self._save_with_actions(body, recipe)
+
+    def _save_with_actions(self, body: dict[str, Any], recipe: Recipe | None) -> Response:
+        fields = {key: value for key, value in body.items() if key != "actions"}
+        session = db.session
+        viewer = request_viewer()
+        try:
+            if recipe is None:
+                row = self.add_model_schema.load(fields)
+            else:
+                row = self.edit_model_schema.load(self._merge_update_item(recipe, fields),
+                                                  instance=recipe)
+        except ValidationError as err:
+            errors = dict(err.messages) if isinstance(err.messages, dict) else \
+                {"_schema": err.messages}
+            action_problems(session, viewer, body, errors)  # every problem at once
+            session.rollback()
+            return self.response_422(message=errors)
+        try:
+            saved = save_recipe(session, viewer, {"actions": body["actions"]}, recipe,
+                                new=row if recipe is None else None)
+            result = recipe_data(saved)
+            session.commit()
+        except CommandError as exc:
+            session.rollback()
+            return self.response(exc.status, message=exc.messages)
+        if recipe is None:
+            return self.response(201, result=result, id=saved.id)
+        return self.response(200, result=result, id=saved.id)
 
     @expose("/actions", methods=("GET",))
     @protect()

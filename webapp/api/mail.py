@@ -16,7 +16,7 @@ from triggers.email.decode import is_address
 from webapp.access import mail as _mail_rule  # noqa: F401  (registers the visibility rule)
 from webapp.access.interface import ScopedInterface
 from webapp.api.base import ScopedModelRestApi, raw_download
-from webapp.content.files import size_text
+from webapp.content.files import limit_text
 from webapp.extensions import db
 from webapp.mail import intake_settings
 from webapp.models import InboundMail, InboundStatus, MailTemplate, SupportAddress
@@ -222,7 +222,7 @@ def _read_inbound() -> tuple[bytes, list[str], str | None, dict]:
     if not raw.strip():
         errors["message"] = [missing]
     elif len(raw) > limit:
-        errors["message"] = [f"is larger than the limit of {size_text(limit)}"]
+        errors["message"] = [f"is larger than the limit of {limit_text(limit)}"]
         errors["_status"] = 413
     raw_to = form.get("to") if form else None
     raw_to = raw_to if raw_to is not None else request.args.get("to", "")

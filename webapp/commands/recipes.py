@@ -44,20 +44,37 @@ def _actions(data: dict[str, Any], errors: dict[str, Any]) -> list[dict[str, Any
     return found
 
 
-def save_recipe(session: Session, viewer: Viewer, data: Any,
-                recipe: Recipe | None = None) -> Recipe:
-    """Create or replace a recipe and its actions; ``Invalid`` names every problem (the
-    recipe's fields, and ``actions.<n>.…``). The caller commits."""
-    if not isinstance(data, dict):
-        raise Invalid({"_schema": ["expected a JSON object"]})
-    errors: dict[str, Any] = {}
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
-        errors["name"] = ["is required"]
+def action_problems(session: Session, viewer: Viewer, data: dict[str, Any],
+                    errors: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ``actions`` of ``data`` as specs; every problem of them is added to ``errors``
+    (``actions`` or ``actions.<n>.…``)."""
     specs = _actions(data, errors)
     if not specs and "actions" not in errors:
         errors["actions"] = ["add at least one action"]
-    row = recipe or Recipe()
+    for index, spec in enumerate(specs):
+        problems = validate_recipe_action(
+            session, RecipeAction(action_type=spec["action_type"], params=spec["params"]),
+            viewer, True)
+        if problems:
+            errors.setdefault("actions", {})[str(index)] = problems
+    return specs
+
+
+def save_recipe(session: Session, viewer: Viewer, data: Any,
+                recipe: Recipe | None = None, *, new: Recipe | None = None) -> Recipe:
+    """Create (``recipe`` None; ``new``: a row the caller already filled, e.g. from the API's
+    schema) or replace a recipe and its actions; ``Invalid`` names every problem (the
+    recipe's fields, and ``actions.<n>.…``). The one write path of a recipe with its
+    actions: the recipe editor and ``POST``/``PUT /api/v1/recipe/`` with ``actions``.
+    The caller commits."""
+    if not isinstance(data, dict):
+        raise Invalid({"_schema": ["expected a JSON object"]})
+    errors: dict[str, Any] = {}
+    row = recipe or new or Recipe()
+    name = data.get("name", row.name)
+    if not isinstance(name, str) or not name.strip():
+        errors["name"] = ["is required"]
+    specs = action_problems(session, viewer, data, errors)
     for key in _RECIPE_FIELDS:
         if key in data:
             setattr(row, key, data[key])
@@ -67,12 +84,6 @@ def save_recipe(session: Session, viewer: Viewer, data: Any,
         row.enabled = True
     if row.position is None:
         row.position = 0
-    for index, spec in enumerate(specs):
-        problems = validate_recipe_action(
-            session, RecipeAction(action_type=spec["action_type"], params=spec["params"]),
-            viewer, True)
-        if problems:
-            errors.setdefault("actions", {})[str(index)] = problems
     if not errors.get("name"):
         try:
             check_write(session, row, viewer, is_new=recipe is None)

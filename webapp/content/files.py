@@ -13,6 +13,9 @@ from typing import BinaryIO
 import filetype
 
 from webapp.commands.errors import Invalid
+from webapp.content.sizes import limit_text, size_text
+
+__all__ = ["AttachmentStore", "StoredFile", "limit_text", "safe_filename", "size_text"]
 
 _CHUNK = 1024 * 1024
 
@@ -30,14 +33,6 @@ def safe_filename(name: str | None) -> str:
     base = os.path.basename((name or "").replace("\\", "/")).strip()
     base = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"|?*')
     return base[:255] or "attachment"
-
-
-def size_text(n: int) -> str:
-    """A byte count as people read it, exact: "25 MB", "512 KB", "1000 bytes"."""
-    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
-        if n >= factor and n % factor == 0:
-            return f"{n // factor} {unit}"
-    return f"{n} bytes"
 
 
 def detect_content_type(head: bytes, filename: str) -> str:
@@ -79,7 +74,7 @@ class AttachmentStore:
                     size += len(chunk)
                     if size > self.max_bytes:
                         raise Invalid({"file": [
-                            f"is larger than the limit of {size_text(self.max_bytes)}"
+                            f"is larger than the limit of {limit_text(self.max_bytes)}"
                         ]})
                     if len(head) < 8192:
                         head += chunk[: 8192 - len(head)]

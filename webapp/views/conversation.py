@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired
 from webapp.access.interface import request_viewer
 from webapp.commands.attach_file import attach_file, attachment_store
 from webapp.commands.errors import CommandError
+from webapp.content.sizes import limit_text, size_text
 from webapp.models import Item, Message
 from webapp.views.threads import describe_errors, load_conversation, reply_body_html
 
@@ -69,8 +70,8 @@ def _file_errors(uploads: list[FileStorage]) -> list[str]:
         if size == 0:
             errors.append(f"File {upload.filename} is empty.")
         elif size > limit:
-            errors.append(f"File {upload.filename} is larger than the limit of "
-                          f"{limit // (1024 * 1024)} MB.")
+            errors.append(f"File {upload.filename} ({size_text(size)}) is larger than the "
+                          f"limit of {limit_text(limit)}.")
     return errors
 
 

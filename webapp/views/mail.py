@@ -23,6 +23,7 @@ from webapp.mail import intake_settings
 from webapp.models import InboundMail, InboundStatus, MailTemplate, SupportAddress
 from webapp.security.resources import METHOD_PERMISSIONS
 from webapp.views.base import ScopedModelView
+from webapp.views.setup_warnings import UnseenProjectWarning
 
 _PERMISSIONS = {**METHOD_PERMISSIONS, "raw": "read", "process_again": "write"}
 _TEMPLATE_HELP = ("Sandboxed template: {{ item.title }}, {{ item.id }}, {{ recipient.name }}, "
@@ -30,7 +31,7 @@ _TEMPLATE_HELP = ("Sandboxed template: {{ item.title }}, {{ item.id }}, {{ recip
                   "{{ brand.name }}, {{ brand.signature }}, {{ event.type }} …")
 
 
-class SupportAddressView(ScopedModelView):
+class SupportAddressView(UnseenProjectWarning, ScopedModelView):
     route_base = "/support-addresses"
     class_permission_name = "SupportAddress"
     datamodel = ScopedInterface(SupportAddress)

@@ -19,6 +19,7 @@ from webapp.commands.recipes import preview, recipe_data, save_recipe
 from webapp.commands.webhooks import KNOWN_EVENTS
 from webapp.extensions import db
 from webapp.models import Recipe
+from webapp.views.recipe_events import event_fields, trigger_families, trigger_problem
 from webapp.views.recipe_lookups import FIELD_LOOKUPS, LOOKUPS, suggestions
 from webapp.views.related_picker import MAX_QUERY_LENGTH
 
@@ -37,6 +38,7 @@ def editor_catalogue() -> dict[str, Any]:
     return {
         "actions": [_described(spec) for spec in REGISTRY.values()],
         "events": list(KNOWN_EVENTS),
+        "families": trigger_families(),
         "operators": list(OPERATORS),
     }
 
@@ -52,7 +54,7 @@ class RecipeEditorView(BaseView):
     default_view = "new"
     class_permission_name = "RecipeEditor"
     method_permission_name = {"new": "write", "edit": "write", "save": "write",
-                              "test": "write", "lookup": "write"}
+                              "test": "write", "lookup": "write", "fields": "write"}
 
     def _page(self, recipe: Recipe | None) -> Any:
         return self.render_template(
@@ -98,6 +100,17 @@ class RecipeEditorView(BaseView):
         except CommandError as exc:
             return _json(exc.status, message=exc.messages)
         return _json(200, result=result)
+
+    @expose("/fields")
+    @has_access_api
+    def fields(self) -> Response:
+        """``?event=<type or pattern>``: ``{"event", "fields": {group: [path, …]}}``, what a
+        condition or template of a recipe on that trigger can read."""
+        event = request.args.get("event", "")
+        problem = trigger_problem(db.session, event)
+        if problem:
+            return _json(422, message={"event": [problem]})
+        return _json(200, event=event, fields=event_fields(event))
 
     @expose("/lookup/<kind>")
     @has_access_api

@@ -22,9 +22,9 @@ from webapp.extensions import db
 from webapp.work_views.filters import ViewFilter
 from webapp.work_views.keyset import Sort
 from webapp.work_views.list_view import (
-    COLUMN_LABELS,
     DEFAULT_SORT,
     LIST_ARGS,
+    column_labels,
     list_page,
     parse_columns,
     rows_data,
@@ -45,8 +45,10 @@ def cell(value: Any) -> str:
     return str(value)
 
 
-def header(columns: Sequence[str]) -> list[str]:
-    return [COLUMN_LABELS.get(c, c) for c in columns]
+def header(session: Session, columns: Sequence[str]) -> list[str]:
+    """The header row: each column's label (a custom field's label, not ``cf.<key>``)."""
+    labels = column_labels(session, columns)
+    return [labels[c] for c in columns]
 
 
 def iter_rows(session: Session, view_filter: ViewFilter, viewer: Viewer, sort: Sort,
@@ -61,11 +63,12 @@ def iter_rows(session: Session, view_filter: ViewFilter, viewer: Viewer, sort: S
         cursor = page.next_cursor
 
 
-def csv_chunks(rows: Iterator[dict[str, Any]], columns: Sequence[str]) -> Iterator[str]:
-    """The CSV text, a header line then about ``BATCH`` rows per chunk."""
+def csv_chunks(rows: Iterator[dict[str, Any]], columns: Sequence[str],
+               head: Sequence[str]) -> Iterator[str]:
+    """The CSV text, the ``head`` line then about ``BATCH`` rows per chunk."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header(columns))
+    writer.writerow(head)
     for n, row in enumerate(rows, 1):
         writer.writerow([cell(row[c]) for c in columns])
         if n % BATCH == 0:
@@ -84,14 +87,15 @@ def _xlsx_value(value: Any) -> Any:
     return value
 
 
-def xlsx_file(rows: Iterator[dict[str, Any]], columns: Sequence[str]) -> Any:
+def xlsx_file(rows: Iterator[dict[str, Any]], columns: Sequence[str],
+              head: Sequence[str]) -> Any:
     """A temporary file holding the workbook (openpyxl's write-only mode streams rows to
     disk), positioned at its start."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Items")
-    sheet.append(header(columns))
+    sheet.append(list(head))
     for row in rows:
         sheet.append([_xlsx_value(row[c]) for c in columns])
     out = tempfile.TemporaryFile()
@@ -104,10 +108,11 @@ def export_bytes(session: Session, view_filter: ViewFilter, viewer: Viewer, sort
                  columns: Sequence[str], fmt: str) -> bytes:
     """The whole file at once (for an e-mail attachment)."""
     rows = iter_rows(session, view_filter, viewer, sort, columns)
+    head = header(session, columns)
     if fmt == "xlsx":
-        with xlsx_file(rows, columns) as out:
+        with xlsx_file(rows, columns, head) as out:
             return out.read()
-    return "".join(csv_chunks(rows, columns)).encode()
+    return "".join(csv_chunks(rows, columns, head)).encode()
 
 
 def _file_chunks(handle: Any) -> Iterator[bytes]:
@@ -137,13 +142,14 @@ class ExportView(BaseView):
         except Invalid as exc:
             return json_errors(exc)
         rows = iter_rows(session, view_filter, viewer, sort, columns)
+        head = header(session, columns)
         stamp = dt.date.today().isoformat()
         headers = {"Content-Disposition": f'attachment; filename="items-{stamp}.{fmt}"'}
         if fmt == "csv":
             body: Any = stream_with_context(
-                chunk.encode() for chunk in csv_chunks(rows, columns))
+                chunk.encode() for chunk in csv_chunks(rows, columns, head))
         else:
-            body = _file_chunks(xlsx_file(rows, columns))
+            body = _file_chunks(xlsx_file(rows, columns, head))
         return Response(body, mimetype=FORMATS[fmt], headers=headers)
 
 

@@ -2,7 +2,7 @@
 
 ``GET /views/list/items?<filters>&sort=&cursor=&page_size=&columns=`` answers
 ``{"rows": [...], "next_cursor"}``; ``GET /views/list/groups?<filters>&group_by=`` answers
-the groups with their counts, computed by one SQL ``GROUP BY`` (a row per item and group).
+the groups with their counts (and the grouping's label), computed by one SQL ``GROUP BY`` (a row per item and group).
 The row functions are shared with the exports and the e-mailed reports.
 """
 
@@ -79,6 +79,15 @@ def parse_columns(raw: Sequence[str] | str | None, session: Session) -> list[str
         raise Invalid({"columns": [f"unknown column(s): {', '.join(bad)}; one of: "
                                    f"{', '.join(COLUMN_LABELS)} or cf.<custom field key>"]})
     return list(dict.fromkeys(names))
+
+
+def column_labels(session: Session, names: Iterable[str]) -> dict[str, str]:
+    """What people read for each column or grouping: the fixed labels, and a custom field's
+    own label for ``cf.<key>`` (never the key) — shared by the list, exports and reports."""
+    names = list(names)
+    fields = {f"cf.{cf['key']}": cf["label"] for cf in custom_field_keys(session)} \
+        if any(n.startswith("cf.") for n in names) else {}
+    return {n: COLUMN_LABELS.get(n) or fields.get(n, n) for n in names}
 
 
 def parse_group_by(text: str | None, session: Session) -> str | None:
@@ -220,7 +229,8 @@ def groups_data(args: Mapping[str, Any], viewer: Viewer) -> dict[str, Any]:
     if group_by is None:
         raise Invalid({"group_by": ["is required"]})
     total = session.scalar(view_filter.apply(select(func.count(Item.id)), session, viewer))
-    return {"group_by": group_by, "total": int(total or 0),
+    return {"group_by": group_by, "label": column_labels(session, [group_by])[group_by],
+            "total": int(total or 0),
             "groups": group_counts(session, view_filter, viewer, group_by)}
 
 
@@ -246,6 +256,8 @@ class ListView(BaseView):
         fields = custom_field_keys(session)
         available = [(name, label) for name, label in COLUMN_LABELS.items()] + \
             [(f"cf.{cf['key']}", cf["label"]) for cf in fields]
+        group_names = list(GROUPS) + [f"cf.{cf['key']}" for cf in fields]
+        group_labels = column_labels(session, group_names)
         return render_view(
             self, "relaydesk/work_views/list.html", "list",
             config={"itemsUrl": url_for("ListView.items"),
@@ -254,7 +266,7 @@ class ListView(BaseView):
                     "sort": f"{'-' if sort.descending else ''}{sort.name}",
                     "sortable": sorted(SORTABLE)},
             available=available, columns=columns, group_by=group_by,
-            groups=list(GROUPS) + [f"cf.{cf['key']}" for cf in fields])
+            groups=[(name, group_labels[name]) for name in group_names])
 
     @expose("/items")
     @has_access_api

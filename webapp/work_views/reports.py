@@ -126,8 +126,8 @@ def report_view(session: Session, view: SavedView) -> tuple[ViewFilter, Sort, li
     return view_filter, sort, list(view.columns or DEFAULT_COLUMNS), viewer
 
 
-def html_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in header(columns))
+def html_table(session: Session, rows: list[dict[str, Any]], columns: list[str]) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in header(session, columns))
     body = "".join("<tr>" + "".join(f"<td>{escape(cell(r[c]))}</td>" for c in columns)
                    + "</tr>" for r in rows)
     return f'<table border="1" cellpadding="4"><tr>{head}</tr>{body}</table>'
@@ -146,7 +146,7 @@ def build_report(session: Session, schedule: ReportSchedule, now: dt.datetime) -
     subject = f"Report: {view.name} ({now:%Y-%m-%d})"
     more = " (first rows; every row is in the attachment)" if first.next_cursor else ""
     text = f"{view.name}: the view's rows are attached as {fmt.upper()}{more}."
-    html = (f"<p>{escape(view.name)}{escape(more)}</p>" + html_table(preview, columns))
+    html = (f"<p>{escape(view.name)}{escape(more)}</p>" + html_table(session, preview, columns))
     message = build_message(settings, parse_recipients(schedule.recipients), subject, text,
                             html, sender_name=config.get("MAIL_BRAND_NAME"))
     maintype, subtype = FORMATS[fmt].split(";")[0].split("/")

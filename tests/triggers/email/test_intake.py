@@ -251,8 +251,8 @@ def test_attachment_over_the_limit_is_left_out_and_noted(desk: Desk, monkeypatch
     message.add_attachment(b"small", maintype="text", subtype="plain", filename="small.txt")
     row = desk.receive(message.as_bytes())
     assert row.status == InboundStatus.TICKET
-    assert row.notes == ["attachment 'big.log' (2000 bytes) not kept: larger than the limit "
-                         "of 1000 bytes"]
+    assert row.notes == ["attachment 'big.log' (2 KiB) not kept: larger than the limit "
+                         "of 1,000 bytes"]
     names = desk.make.session.scalars(select(Attachment.filename).where(
         Attachment.item_id == row.item_id)).all()
     assert names == ["small.txt"]

@@ -208,7 +208,8 @@ def test_file_over_the_limit_refuses_the_whole_reply(desk, make, monkeypatch, ap
         "body": "See attached", "files": [(io.BytesIO(b"too large"), "big.bin")],
     }, content_type="multipart/form-data")
     assert response.status_code == 422
-    assert "big.bin is larger than the limit" in response.get_data(as_text=True)
+    assert "File big.bin (9 bytes) is larger than the limit of 4 bytes." in \
+        response.get_data(as_text=True)
     assert len(messages_of(make, ticket)) == before
 
 

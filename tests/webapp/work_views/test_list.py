@@ -135,7 +135,9 @@ def test_groups_count_per_field(app, world):
     # the printer's requester is of the other organization, its project of ours: in both
     assert counts(groups(app, w.admin, "group_by=organization")) == {
         w.other_org.name: 2, w.org.name: 3}
-    assert counts(groups(app, w.admin, "group_by=cf.size")) == {"L": 2, "S": 1, "(none)": 1}
+    by_size = groups(app, w.admin, "group_by=cf.size")
+    assert counts(by_size) == {"L": 2, "S": 1, "(none)": 1}
+    assert by_size["label"] == "Size"  # the group-by header: the field's label
     requester = groups(app, w.admin, "group_by=requester")
     assert sorted(g["count"] for g in requester["groups"]) == [1, 1, 2]
     assert requester["total"] == 4
@@ -146,8 +148,8 @@ def test_groups_respect_filters_and_visibility(app, world):
     body = groups(app, w.agent, "group_by=project")
     assert counts(body) == {w.project.name: 3} and body["total"] == 3
     assert counts(groups(app, w.agent, "group_by=priority&kind=ticket")) == {"★": 1, "★★★": 1}
-    assert groups(app, w.loner, "group_by=status") == {"group_by": "status", "total": 0,
-                                                        "groups": []}
+    assert groups(app, w.loner, "group_by=status") == {"group_by": "status", "label": "Status",
+                                                        "total": 0, "groups": []}
 
 
 def test_group_values_filter_the_rows_of_the_group(app, world):
@@ -173,6 +175,9 @@ def test_the_page_renders_with_settings_and_refuses_bad_arguments(app, world):
     html = session.page("/views/list/?group_by=status&columns=id,title,cf.size&sort=-priority")
     assert 'id="rd-list"' in html and "work_list.js" in html
     assert 'value="cf.size" checked' in html and 'value="status" selected' in html
+    # the grouping choice reads the custom field's label, not its key
+    assert '<option value="cf.size" >Size</option>' in html
+    assert ">cf.size<" not in html
     assert "/views/export/csv?" in html and "rd-saved" in html
     response = session.get("/views/list/?sort=colour")
     assert response.status_code == 302

@@ -25,7 +25,7 @@ from webapp.models.saved_views import (
     SavedView,
     ViewKind,
 )
-from webapp.work_views.export import cell, header
+from webapp.work_views.export import cell
 from webapp.work_views.reports import claim, next_run, parse_recipients, send_due_reports
 
 UTC = dt.datetime
@@ -141,7 +141,7 @@ def test_a_due_report_is_mailed_with_the_owners_rows(app, world, mail_sink):
     name, data = attachment(message)
     assert name.endswith(".csv")
     table = list(csv.reader(io.StringIO(data.decode() if isinstance(data, bytes) else data)))
-    assert table[0] == header(columns)
+    assert table[0] == ["#", "Title", "Priority", "SLA", "Size"]  # the field's label
     expected = api_table(app, world.agent, plan.saved_view_id, columns)
     assert table[1:] == expected
     ids = {row[0] for row in table[1:]}
@@ -149,6 +149,7 @@ def test_a_due_report_is_mailed_with_the_owners_rows(app, world, mail_sink):
     assert str(world.items["foreign"].id) not in ids  # not the agent's to see
     html = message.get_body(("html",)).get_content()
     assert world.items["printer"].title in html and "<table" in html
+    assert "<th>Size</th>" in html and "cf.size" not in html
 
     make.session.expire_all()
     stored = make.session.get(ReportSchedule, plan.id)
@@ -168,7 +169,7 @@ def test_an_xlsx_report_holds_the_rows(app, world, mail_sink):
     assert name.endswith(".xlsx")
     sheet = load_workbook(io.BytesIO(data)).active
     values = [[cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    assert values[0] == header(columns)
+    assert values[0] == ["#", "Title", "Priority", "SLA", "Size"]
     assert values[1:] == api_table(app, world.admin, plan.saved_view_id, columns)
     assert len(values) == 3  # the printer and the foreign item (priority 1)
 

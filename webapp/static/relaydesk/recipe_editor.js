@@ -80,22 +80,103 @@
   }
 
   // ------------------------------------------------------------------ trigger
-  searchable(byId("rd-trigger"), byId("rd-events"), "events", {}, catalogue.events);
+  /* A picker of the event types that exist (grouped by family, each family's ".*" and "*"
+     too); inbound.<slug> endpoints grow with the data, so they are searched while typing
+     in the field beside it and, once chosen, join the picker. Picking an event shows the
+     fields it carries and offers them to the conditions. */
+  var trigger = byId("rd-trigger");
+  function option(value, text) { return el("option", {value: value, text: text || value}); }
+  trigger.appendChild(option("", "— choose the event —"));
+  trigger.appendChild(option("*", "* (every event)"));
+  catalogue.families.forEach(function (f) {
+    var group = el("optgroup", {label: f.family});
+    group.appendChild(option(f.family + ".*", f.family + ".* (any " + f.family + " event)"));
+    f.events.forEach(function (name) { group.appendChild(option(name)); });
+    trigger.appendChild(group);
+  });
+  var inboundGroup = el("optgroup", {label: "inbound webhooks", id: "rd-inbound-group"});
+  inboundGroup.appendChild(option("inbound.*", "inbound.* (any inbound webhook)"));
+  trigger.appendChild(inboundGroup);
+
+  function chooseTrigger(value) {
+    if (value && !Array.prototype.some.call(trigger.options, function (o) { return o.value === value; })) {
+      var target = value.indexOf("inbound.") === 0 ? inboundGroup : trigger;
+      target.appendChild(option(value));
+    }
+    trigger.value = value || "";
+    showFields();
+  }
+
+  var inbound = byId("rd-inbound");
+  searchable(inbound, byId("rd-events"), "events", {});
+  inbound.addEventListener("change", function () {
+    var value = inbound.value.trim();
+    if (value.indexOf("inbound.") === 0) { chooseTrigger(value); }
+  });
+
+  function showFields() {
+    var box = byId("rd-event-fields-list");
+    var suggestions = byId("rd-context-fields");
+    var name = trigger.value;
+    byId("rd-event-fields-name").textContent = name ? "(" + name + ")" : "";
+    if (!name) { box.textContent = "Choose an event."; return; }
+    var url = root.getAttribute("data-fields-url") + "?event=" + encodeURIComponent(name);
+    fetch(url, {credentials: "same-origin"})
+      .then(function (r) { return r.json().then(function (j) { return {ok: r.ok, json: j}; }); })
+      .then(function (r) {
+        if (trigger.value !== name) { return; }
+        box.innerHTML = "";
+        suggestions.innerHTML = "";
+        if (!r.ok) {
+          box.appendChild(el("p", {className: "rd-errors",
+                                   text: ((r.json.message || {}).event || ["unknown event"]).join(" ")}));
+          return;
+        }
+        Object.keys(r.json.fields).forEach(function (group) {
+          var paths = r.json.fields[group];
+          var list = el("ul", {"data-group": group});
+          paths.forEach(function (path) {
+            list.appendChild(el("li", {}, [el("code", {text: path})]));
+            suggestions.appendChild(el("option", {value: path}));
+          });
+          if (paths.length > 20) {
+            // A row's columns and their changes are long lists: folded (the condition
+            // fields still suggest them).
+            box.appendChild(el("details", {}, [
+              el("summary", {text: group + " (" + paths.length + ")"}), list]));
+          } else {
+            box.appendChild(el("strong", {text: group}));
+            box.appendChild(list);
+          }
+        });
+      });
+  }
+  trigger.addEventListener("change", showFields);
 
   // ------------------------------------------------------------------ conditions
+  /* A control with its visible label above it (every input of the page has one). */
+  function labelled(text, control) {
+    control.id = control.id || "rd-c" + (++controlCount);
+    return el("div", {className: "rd-field"}, [el("label", {"for": control.id, text: text}),
+                                                control]);
+  }
+  var controlCount = 0;
+
   function addRule(rule) {
     rule = rule || {};
-    var op = el("select", {className: "form-control rd-rule-op", "aria-label": "operator"});
+    var op = el("select", {className: "form-control rd-rule-op"});
     catalogue.operators.forEach(function (name) {
       op.appendChild(el("option", {value: name, text: name}));
     });
     op.value = rule.op || "eq";
     var row = el("div", {className: "rd-row rd-rule"}, [
-      el("input", {className: "form-control rd-rule-field", placeholder: "item.priority",
-                   "aria-label": "field", value: rule.field || ""}),
-      op,
-      el("input", {className: "form-control rd-rule-value", placeholder: "value",
-                   "aria-label": "value", value: shown(rule.value)}),
+      labelled("Field", el("input", {className: "form-control rd-rule-field",
+                                     placeholder: "item.priority", list: "rd-context-fields",
+                                     value: rule.field || ""})),
+      labelled("Operator", op),
+      labelled("Value", el("input", {className: "form-control rd-rule-value",
+                                     placeholder: "3, true, \"text\"",
+                                     value: shown(rule.value)})),
     ]);
     var remove = el("button", {type: "button", className: "btn btn-link", text: "remove"});
     remove.addEventListener("click", function () { row.remove(); });
@@ -106,8 +187,7 @@
 
   // ------------------------------------------------------------------ actions
   function actionSelect(current) {
-    var select = el("select", {className: "form-control rd-action-type",
-                               "aria-label": "action"});
+    var select = el("select", {className: "form-control rd-action-type"});
     select.appendChild(el("option", {value: "", text: "— choose an action —"}));
     ["internal", "connector", "webhook"].forEach(function (kind) {
       var group = el("optgroup", {label: kind});
@@ -182,8 +262,9 @@
     var fields = el("div", {className: "rd-fields"});
     var remove = el("button", {type: "button", className: "btn btn-link", text: "remove"});
     var card = el("div", {className: "panel panel-default rd-action"}, [
-      el("div", {className: "panel-body"}, [el("div", {className: "rd-row"}, [select, remove]),
-                                            fields])]);
+      el("div", {className: "panel-body"}, [
+        el("div", {className: "rd-row"}, [labelled("Action " + (index + 1), select), remove]),
+        fields])]);
     select.addEventListener("change", function () { renderFields(fields, select.value, {}, index); });
     remove.addEventListener("click", function () { card.remove(); });
     renderFields(fields, spec.action_type, spec.params || {}, index);
@@ -196,7 +277,7 @@
     var body = {
       name: byId("rd-name").value, enabled: byId("rd-enabled").checked,
       position: parseInt(byId("rd-position").value || "0", 10),
-      trigger_event: byId("rd-trigger").value.trim(),
+      trigger_event: trigger.value,
       trigger_filter: null, conditions: null, actions: []
     };
     if (recipe && recipe.id) { body.id = recipe.id; }
@@ -279,7 +360,7 @@
     byId("rd-name").value = recipe.name || "";
     byId("rd-enabled").checked = !!recipe.enabled;
     byId("rd-position").value = recipe.position || 0;
-    byId("rd-trigger").value = recipe.trigger_event || "";
+    chooseTrigger(recipe.trigger_event || "");
     if (recipe.trigger_filter) {
       byId("rd-filter-field").value = recipe.trigger_filter.field || "";
       byId("rd-filter-from").value = shown(recipe.trigger_filter.from);

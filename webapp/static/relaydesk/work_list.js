@@ -124,7 +124,8 @@
       .then(function (body) {
         var head = document.createElement("p");
         head.className = "rd-group-total";
-        head.textContent = body.total + " items in " + body.groups.length + " groups";
+        head.textContent = body.label + ": " + body.total + " items in " + body.groups.length +
+          " groups";
         root.appendChild(head);
         body.groups.forEach(function (g) {
           var section = document.createElement("section");
