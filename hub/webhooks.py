@@ -28,12 +28,13 @@ from typing import Any
 import requests
 from cryptography.fernet import MultiFernet
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from connectors.errors import Permanent, Retryable
 from connectors.retry_after import parse_retry_after
 from connectors.ssrf import Blocked, UrlGuard, guarded_session
 from hub import signing
+from hub.payload import SCHEMA, Companions
 from webapp.models import (
     Delivery,
     DeliveryStatus,
@@ -64,27 +65,42 @@ def iso(moment: dt.datetime | None) -> str | None:
     return None if moment is None else moment.isoformat() + "Z"
 
 
-def event_data(event: Event) -> dict[str, Any]:
+def event_data(event: Event, session: Session | None = None,
+               companions: Companions | None = None) -> dict[str, Any]:
     """The ``data`` of an event's envelope (and of a polling trigger's item): the changed
-    object as it was at the event, the change, and who made it. ``id`` is stable."""
+    object as it was at the event with readable companions of its ids (``status_name`` next
+    to ``status_id`` …, see hub/payload.py), the change, and who made it. ``id`` is stable.
+    Without a session (a detached event) the ids go alone."""
+    session = session or object_session(event)
+    if companions is None and session is not None:
+        companions = Companions(session)
+    obj = dict(event.data or {})
+    actor: dict[str, Any] = {"user_id": event.actor_user_id,
+                             "customer_id": event.actor_customer_id,
+                             "recipe_id": event.actor_recipe_id}
+    if companions is not None:
+        obj.update(companions.of(obj))
+        actor.update(companions.actor(event.actor_user_id, event.actor_customer_id))
     return {
+        "schema": SCHEMA,
         "id": event.id,
         "type": event.type,
         "occurred_at": iso(event.created_at),
         "subject": {"type": event.subject_type, "id": event.subject_id},
-        "object": event.data or {},
+        "object": obj,
         "changes": event.diff or {},
-        "actor": {"user_id": event.actor_user_id, "customer_id": event.actor_customer_id,
-                  "recipe_id": event.actor_recipe_id},
+        "actor": actor,
     }
 
 
-def envelope(event: Event) -> dict[str, Any]:
-    return {"type": event.type, "timestamp": iso(event.created_at), "data": event_data(event)}
+def envelope(event: Event, session: Session | None = None) -> dict[str, Any]:
+    return {"schema": SCHEMA, "type": event.type, "timestamp": iso(event.created_at),
+            "data": event_data(event, session)}
 
 
-def body_of(event: Event) -> str:
-    return json.dumps(envelope(event), separators=(",", ":"), ensure_ascii=False, default=str)
+def body_of(event: Event, session: Session | None = None) -> str:
+    return json.dumps(envelope(event, session), separators=(",", ":"), ensure_ascii=False,
+                      default=str)
 
 
 def webhook_id(delivery_id: int) -> str:
@@ -250,7 +266,7 @@ def deliver(session: Session, delivery: Delivery, endpoint: WebhookEndpoint, eve
         raise Permanent(f"endpoint {endpoint.name!r} is disabled"
                         + (f": {endpoint.disabled_reason}" if endpoint.disabled_reason else ""))
     msg_id = webhook_id(delivery.id)
-    body = body_of(event)
+    body = body_of(event, session)
     try:
         secrets_ = endpoint.signing_secrets(settings.cipher())
     except CredentialsError as exc:

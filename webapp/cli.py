@@ -131,9 +131,10 @@ def run(host: str, port: int) -> None:
 def worker(burst: bool, fork: bool) -> None:
     """RQ worker on the hub queue (needs REDIS_URL)."""
     from redis import Redis
-    from rq import Queue, SimpleWorker, Worker
+    from rq import Queue
 
     from hub import runtime
+    from hub.rq_worker import HubSimpleWorker, HubWorker
     from webapp.automation import app_runtime
 
     app = _app()
@@ -144,8 +145,9 @@ def worker(burst: bool, fork: bool) -> None:
     runtime.configure(rt)
     connection = Redis.from_url(app.config["REDIS_URL"])
     queue = Queue(rt.settings.queue_name, connection=connection)
-    worker_class = Worker if fork else SimpleWorker
-    click.echo(f"worker on queue {queue.name!r} ({worker_class.__name__})", err=True)
+    worker_class = HubWorker if fork else HubSimpleWorker
+    click.echo(f"worker on queue {queue.name!r} ({worker_class.__mro__[2].__name__})",
+               err=True)
     worker_class([queue], connection=connection).work(burst=burst, logging_level="WARNING")
 
 

@@ -1,5 +1,6 @@
 """Actions that create things from an event (typically an inbound webhook's): a ticket or task
-for an organization, and a project duplicated from a template for a (new) customer.
+for an organization, and a project duplicated from a template for a (new) customer, whose
+contact (found or made from the event's e-mail) becomes the tasks' requester.
 
 Both find what they refer to by name or id, made under the shared write rules as the system.
 Their effects commit with the delivery's success, so a retry never creates twice; a replay
@@ -149,6 +150,15 @@ class DuplicateProjectSchema(Inputs):
                                                   "domain, or is given to a new one"})
     create_organization = fields.Boolean(load_default=True, metadata={
         "label": "Create the organization when unknown"})
+    requester = fields.String(load_default=None, metadata={
+        "label": "Requester e-mail (template)",
+        "help": "the subscriber the project is for, e.g. {{ event.data.payload.data.contact"
+                ".email }}: every copied task gets them as requester, so the recipes that "
+                "tell a task's requester reach them; found by e-mail or made"})
+    requester_name = fields.String(load_default=None, metadata={
+        "label": "Requester name (template)", "help": "for a requester made here"})
+    create_requester = fields.Boolean(load_default=True, metadata={
+        "label": "Create the requester when unknown"})
     start_on = fields.Date(load_default=None, metadata={
         "label": "Start on (YYYY-MM-DD)", "help": "planned dates move to start then"})
 
@@ -189,12 +199,40 @@ def duplicate_template(ctx: ActionContext, params: dict[str, Any]) -> dict[str, 
     existing = session.scalars(same).first()
     if existing is not None:
         return {"skipped": "a project of this name exists already", "project_id": existing.id}
+    requester, requester_created = _requester_for(session, params, organization)
+    if organization is None and requester is not None:
+        organization = requester.organization
     try:
         copy = duplicate_project(session, template, SYSTEM, name,
                                  organization.id if organization is not None else None,
-                                 params["start_on"], commit=False)
+                                 params["start_on"], commit=False,
+                                 requester_id=requester.id if requester is not None else None)
     except Invalid as exc:
         raise Permanent(f"the duplication was refused: {exc.messages}") from exc
     return {"project_id": copy.id, "name": copy.name, "template_id": template.id,
             "organization_id": organization.id if organization is not None else None,
-            "organization_created": created}
+            "organization_created": created,
+            "requester_id": requester.id if requester is not None else None,
+            "requester_created": requester_created}
+
+
+def _requester_for(session: Session, params: dict[str, Any],
+                   organization: Organization | None) -> tuple[Customer | None, bool]:
+    """The customer named by ``requester`` (an e-mail), made when unknown; one without an
+    organization joins the project's."""
+    email = (params.get("requester") or "").strip().lower()
+    if not email:
+        return None, False
+    name = (params.get("requester_name") or "").strip() or None
+    found = session.scalars(select(Customer).where(func.lower(Customer.email) == email)).first()
+    if found is None:
+        if not params["create_requester"]:
+            raise Permanent(f"no customer {email!r}")
+        found = Customer(email=email, name=name,
+                         organization_id=organization.id if organization is not None else None)
+        _checked(session, found, is_new=True)
+        return found, True
+    if found.organization_id is None and organization is not None:
+        found.organization_id = organization.id
+        _checked(session, found, is_new=False)
+    return found, False

@@ -28,6 +28,7 @@ from hub.actions.registry import ActionContext, register
 from hub.templating import TemplateFailure, render
 from triggers.email.loops import OWN_MESSAGE_ID_PREFIX
 from triggers.email.settings import blocked_address, split_list
+from webapp.access.customers import serving_portal
 from webapp.models import (
     Customer,
     InboundMail,
@@ -115,8 +116,19 @@ def smtp_settings(settings: dict[str, Any], sender: str) -> SmtpSettings:
                         starttls=bool(settings.get("SMTP_STARTTLS")), sender=sender)
 
 
+def _project_address(session: Session, project_id: int | None) -> SupportAddress | None:
+    if project_id is None:
+        return None
+    return session.scalars(
+        select(SupportAddress).where(SupportAddress.project_id == project_id,
+                                     SupportAddress.enabled.is_(True))
+        .order_by(SupportAddress.is_default.desc(), SupportAddress.id)).first()
+
+
 def support_address_for(session: Session, item: Item) -> SupportAddress | None:
-    """The address the item came in through, else the project's (catch-all first)."""
+    """The address the item came in through, else the project's (catch-all first), else
+    the one of the project of the portal serving it (a ticket a recipe moved into its
+    organization's project keeps writing from the address its requester knows)."""
     came_in = session.scalars(
         select(SupportAddress).join(InboundMail, InboundMail.support_address_id
                                     == SupportAddress.id)
@@ -124,10 +136,56 @@ def support_address_for(session: Session, item: Item) -> SupportAddress | None:
         .order_by(InboundMail.id)).first()
     if came_in is not None:
         return came_in
-    return session.scalars(
-        select(SupportAddress).where(SupportAddress.project_id == item.project_id,
-                                     SupportAddress.enabled.is_(True))
-        .order_by(SupportAddress.is_default.desc(), SupportAddress.id)).first()
+    found = _project_address(session, item.project_id)
+    if found is None:
+        portal = serving_portal(session, item)
+        if portal is not None and portal.project_id != item.project_id:
+            found = _project_address(session, portal.project_id)
+    return found
+
+
+@dataclass(frozen=True)
+class ItemSender:
+    """Who every mail of an item comes from, and how it threads: its support address (name
+    and signature) or ``MAIL_FROM``, Reply-To, and In-Reply-To/References to its earlier
+    mail. Notifications and recipe e-mails about an item share it."""
+
+    sender: str
+    brand: dict[str, str]
+    headers: dict[str, str]
+
+    @classmethod
+    def of(cls, session: Session, item: Item, settings: dict[str, Any]) -> ItemSender:
+        support = support_address_for(session, item)
+        brand_name = settings.get("MAIL_BRAND_NAME") or "Relaydesk Support"
+        sender = support.address if support else str(settings.get("MAIL_FROM")
+                                                      or "support@relaydesk.local")
+        brand = {"name": " ".join((support.name if support and support.name else
+                                   brand_name).split()),
+                 "address": sender, "signature": (support.signature if support and
+                                                  support.signature else brand_name)}
+        headers = {"Reply-To": formataddr((brand["name"], sender)),
+                   "X-Auto-Response-Suppress": "All", "X-Relaydesk-Item": str(item.id),
+                   **_thread_headers(session, item)}
+        return cls(sender, brand, headers)
+
+    def send(self, session: Session, smtp: SmtpSettings, item: Item, address: str,
+             subject: str, body: str, *, message: Message | None, template: str | None,
+             automatic: bool, html: bool = True) -> str:
+        """Mail ``address`` about ``item`` and record its Message-ID (replies thread in)."""
+        mail = build_message(smtp, [address], " ".join(subject.split()), body,
+                             html=_html(body) if html else None, headers=self.headers,
+                             sender_name=self.brand["name"])
+        domain = smtp.sender.rsplit("@", 1)[-1] or "relaydesk.local"
+        message_id = f"{OWN_MESSAGE_ID_PREFIX}{uuid.uuid4().hex}@{domain}"
+        mail.replace_header("Message-ID", f"<{message_id}>")
+        send(smtp, mail)
+        session.add(MailMessage(
+            rfc_message_id=message_id, direction=MailDirection.OUT, item_id=item.id,
+            message_id=message.id if message is not None else None, address=address,
+            template=template, automatic=automatic, created_at=utcnow()))
+        session.flush()
+        return message_id
 
 
 def template_for(session: Session, event_type: str) -> dict[str, str]:
@@ -205,10 +263,8 @@ def notify_followers(ctx: ActionContext, params: dict[str, Any]) -> dict[str, An
         author = _person(session.get(User, event.actor_user_id) if event.actor_user_id
                          else session.get(Customer, event.actor_customer_id)
                          if event.actor_customer_id else None)
-    support = support_address_for(session, item)
-    brand_name = settings.get("MAIL_BRAND_NAME") or "Relaydesk Support"
-    sender = support.address if support else str(settings.get("MAIL_FROM")
-                                                  or "support@relaydesk.local")
+    identity = ItemSender.of(session, item, settings)
+    sender = identity.sender
     own = {a.lower() for a in session.scalars(select(SupportAddress.address))}
     own |= {sender.lower(), str(settings.get("MAIL_FROM") or "").lower(), AUTOMATION_EMAIL}
     never = split_list(settings.get("MAIL_NEVER_FOLLOW", ""))
@@ -217,14 +273,7 @@ def notify_followers(ctx: ActionContext, params: dict[str, Any]) -> dict[str, An
     limit = int(settings.get("MAIL_AUTOREPLY_LIMIT", 5))
     window = int(settings.get("MAIL_AUTOREPLY_WINDOW_MINUTES", 60))
 
-    brand = {"name": " ".join((support.name if support and support.name else
-                               brand_name).split()),
-             "address": sender, "signature": (support.signature if support and
-                                              support.signature else brand_name)}
     smtp = smtp_settings(settings, sender)
-    headers = {"Reply-To": formataddr((brand["name"], sender)),
-               "X-Auto-Response-Suppress": "All", "X-Relaydesk-Item": str(item.id),
-               **_thread_headers(session, item)}
     sent: list[str] = []
     skipped: dict[str, str] = {}
     failed: dict[str, str] = {}
@@ -240,8 +289,8 @@ def notify_followers(ctx: ActionContext, params: dict[str, Any]) -> dict[str, An
                                      "minutes already")
         else:
             try:
-                sent.append(_send_one(ctx, item, message, template, person, author, brand,
-                                      smtp, headers, automatic, params["template"]))
+                sent.append(_send_one(ctx, item, message, template, person, author, identity,
+                                      smtp, automatic, params["template"]))
             except BrokenTemplate:
                 raise
             except Permanent as exc:  # this recipient refused by the relay: the others not
@@ -260,8 +309,9 @@ def notify_followers(ctx: ActionContext, params: dict[str, Any]) -> dict[str, An
 
 def _send_one(ctx: ActionContext, item: Item, message: Message | None,
               template: dict[str, str], person: Person, author: Person | None,
-              brand: dict[str, str], smtp: SmtpSettings, headers: dict[str, str],
-              automatic: bool, template_key: str) -> str:
+              identity: ItemSender, smtp: SmtpSettings, automatic: bool,
+              template_key: str) -> str:
+    brand = identity.brand
     context = dict(ctx.data)
     context.update(recipient=person.data(), brand=brand,
                    author=(author.data() if author else {"name": brand["name"],
@@ -274,15 +324,6 @@ def _send_one(ctx: ActionContext, item: Item, message: Message | None,
     tag = f"[#{item.id}]"
     if tag not in subject:
         subject = f"{subject} {tag}"
-    mail = build_message(smtp, [person.email], " ".join(subject.split()), body,
-                         html=_html(body), headers=headers, sender_name=brand["name"])
-    domain = smtp.sender.rsplit("@", 1)[-1] or "relaydesk.local"
-    message_id = f"{OWN_MESSAGE_ID_PREFIX}{uuid.uuid4().hex}@{domain}"
-    mail.replace_header("Message-ID", f"<{message_id}>")
-    send(smtp, mail)
-    ctx.session.add(MailMessage(
-        rfc_message_id=message_id, direction=MailDirection.OUT, item_id=item.id,
-        message_id=message.id if message is not None else None, address=person.email,
-        template=template_key, automatic=automatic, created_at=utcnow()))
-    ctx.session.flush()
+    identity.send(ctx.session, smtp, item, person.email, subject, body, message=message,
+                  template=template_key, automatic=automatic)
     return person.email

@@ -1,4 +1,5 @@
-"""Actions that reach people: e-mail from a template, attaching the SLA clock."""
+"""Actions that reach people: e-mail from a template (to an item's requester or followers
+from the item's support address, threaded like its other mail), attaching the SLA clock."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectors.email import SmtpSettings, build_message, send
-from connectors.errors import Permanent
+from connectors.errors import Permanent, Retryable
+from hub.actions.mail import ItemSender
+from hub.actions.mail import smtp_settings as mail_smtp_settings
 from hub.actions.registry import ActionContext, register
 from webapp.commands.attach_sla import attach_sla, default_policy
-from webapp.models import Role, SlaPolicy, User
+from webapp.models import Item, Role, SlaPolicy, User
 
 
 class SendEmailSchema(Schema):
@@ -59,10 +62,45 @@ def send_email(ctx: ActionContext, params: dict[str, Any]) -> dict[str, Any]:
     subject = params["subject"]
     if item is not None and f"[#{item['id']}]" not in subject:
         subject = f"{subject} [#{item['id']}]"
+    if params["to"] != "address" and ctx.item is not None:
+        return _to_customers(ctx, ctx.item, to, subject, params["body"])
     settings = smtp_settings(ctx)
     message = build_message(settings, to, subject, params["body"])
     message_id = send(settings, message)
     return {"sent": len(to), "to": to, "message_id": message_id}
+
+
+def _to_customers(ctx: ActionContext, item: Item, to: list[str], subject: str,
+                  body: str) -> dict[str, Any]:
+    """Mail to the item's requester or followers comes like every other mail of the item
+    (the satisfaction survey beside the acknowledgement): its support address and name,
+    threaded, recorded so that replies thread in; one mail per person."""
+    identity = ItemSender.of(ctx.session, item, ctx.settings)
+    smtp = mail_smtp_settings(ctx.settings, identity.sender)
+    event = ctx.event
+    automatic = event.type.startswith("mail.") or event.actor_customer_id is not None
+    sent: list[str] = []
+    ids: list[str] = []
+    failed: dict[str, str] = {}
+    for address in to:
+        try:
+            ids.append(identity.send(ctx.session, smtp, item, address, subject, body,
+                                     message=None, template=None, automatic=automatic,
+                                     html=False))  # the recipe's text, as it was written
+            sent.append(address)
+        except Permanent as exc:  # this recipient refused by the relay: the others not
+            failed[address] = str(exc)
+        except Retryable as exc:
+            if not sent:
+                raise  # nothing went out yet: retry the whole delivery later
+            failed[address] = str(exc)
+    if not sent:
+        raise Permanent(f"no recipient accepted the mail: {failed}")
+    result: dict[str, Any] = {"sent": len(sent), "to": sent, "message_id": f"<{ids[-1]}>",
+                              "from": identity.sender}
+    if failed:
+        result["failed"] = failed
+    return result
 
 
 class EmailAdminsSchema(Schema):

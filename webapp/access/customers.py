@@ -7,7 +7,15 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, exists, false, or_, select
 from sqlalchemy.orm import Session
 
-from webapp.models import Customer, Item, ItemKind, Portal, PortalVisibility
+from webapp.models import (
+    Customer,
+    Event,
+    Item,
+    ItemKind,
+    Portal,
+    PortalVisibility,
+    SignInLink,
+)
 from webapp.models.items import item_follower_customer
 
 
@@ -30,11 +38,35 @@ def customer_item_clause(portal: Portal, customer: Customer | None) -> ColumnEle
     return own
 
 
+def _taking_requests(session: Session, project_id: int) -> Portal | None:
+    return session.scalar(select(Portal).where(Portal.project_id == project_id)
+                          .order_by(Portal.is_default.desc(), Portal.id).limit(1))
+
+
+def _first_project_id(session: Session, item: Item) -> int | None:
+    """The project ``item`` was made in (its ``….created`` event), before any move."""
+    made = session.scalar(select(Event).where(
+        Event.subject_type == Item.__tablename__, Event.subject_id == item.id,
+        Event.type.like("%.created")).order_by(Event.id).limit(1))
+    project_id = (made.data or {}).get("project_id") if made is not None else None
+    return project_id if isinstance(project_id, int) else None
+
+
 def serving_portal(session: Session, item: Item) -> Portal | None:
     """The portal customers follow ``item`` in: the one taking its project's requests (the
-    default first among several), else the default portal; None when there is no portal."""
-    portal = session.scalar(select(Portal).where(Portal.project_id == item.project_id)
-                            .order_by(Portal.is_default.desc(), Portal.id).limit(1))
+    default first among several); else, for an item a recipe moved (into its organization's
+    project, say), the one taking the requests of the project it was made in; else the
+    portal its requester last signed in to; else the default portal; None when there is no
+    portal. Mail threading, rating links and survey mail all ask this one question."""
+    portal = _taking_requests(session, item.project_id)
+    first = _first_project_id(session, item) if portal is None else None
+    if portal is None and first is not None and first != item.project_id:
+        portal = _taking_requests(session, first)
+    if portal is None and item.requester_id is not None:
+        portal = session.scalar(
+            select(Portal).join(SignInLink, SignInLink.portal_id == Portal.id)
+            .where(SignInLink.customer_id == item.requester_id, SignInLink.used_at.is_not(None))
+            .order_by(SignInLink.used_at.desc(), SignInLink.id.desc()).limit(1))
     if portal is not None:
         return portal
     return session.scalar(select(Portal).order_by(Portal.is_default.desc(), Portal.id)

@@ -16,6 +16,7 @@ from flask_appbuilder.api import BaseApi, expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
 from sqlalchemy import select
 
+from hub.payload import Companions
 from hub.webhooks import event_data, iso
 from webapp.access.interface import ScopedInterface, request_viewer
 from webapp.access.scope import visibility_clause
@@ -24,7 +25,7 @@ from webapp.automation import delivery_ledger, wake_workers
 from webapp.commands.connections import app_cipher
 from webapp.commands.errors import CommandError
 from webapp.commands.webhooks import (
-    EVENT_PATTERN,
+    event_problem,
     own_subscription,
     rotate_secret,
     save_endpoint,
@@ -54,10 +55,28 @@ ATTEMPT_COLUMNS = ["id", "endpoint_id", "delivery_id", "attempt", "webhook_id", 
 _ATTEMPT_API = ["id", "endpoint.id", "endpoint.name", "delivery.id", "attempt", "webhook_id",
                 "url", "outcome", "response_status", "error", "duration_ms", "created_at"]
 MAX_POLL = 100
+ID_MAX = 2**31 - 1  # primary keys are 32-bit integers
 
 
 def _body() -> Any:
     return request.get_json(silent=True)
+
+
+def _int_arg(name: str, default: int | None, low: int, high: int,
+             problems: dict[str, list[str]]) -> int | None:
+    """Query argument ``name`` as an integer from ``low`` to ``high``; a bad one is recorded
+    in ``problems`` (answered 422) rather than silently replaced by the default."""
+    text = request.args.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        problems[name] = [f"must be an integer from {low} to {high}, not {text[:40]!r}"]
+        return default
+    return value
 
 
 def _attempt(row: WebhookAttempt, delivery: Delivery | None = None) -> dict[str, Any]:
@@ -489,30 +508,35 @@ class TriggerApi(_Plain):
             schema: {type: string, example: ticket.created}
           - in: query
             name: limit
-            schema: {type: integer, maximum: 100}
+            schema: {type: integer, minimum: 1, maximum: 100, default: 50}
           - in: query
             name: since_id
-            schema: {type: integer}
+            schema: {type: integer, minimum: 0}
           responses:
             200:
               description: items with stable ids
             422:
               $ref: '#/components/responses/422'
         """
-        if not EVENT_PATTERN.match(event):
-            return self.response_422(message={"event": [
-                "must be an event type like ticket.created or ticket.*"]})
-        limit = min(max(request.args.get("limit", 50, type=int) or 50, 1), MAX_POLL)
+        problems: dict[str, list[str]] = {}
+        problem = event_problem(db.session, event)
+        if problem:
+            problems["event"] = [problem]
+        limit = _int_arg("limit", 50, 1, MAX_POLL, problems)
+        since = _int_arg("since_id", None, 0, ID_MAX, problems)
+        if problems:
+            return self.response_422(message=problems)
         query = select(Event).where(visibility_clause(Event, request_viewer()))
         if event.endswith(".*"):
             query = query.where(Event.type.like(event[:-1] + "%"))
         elif event != "*":
             query = query.where(Event.type == event)
-        since = request.args.get("since_id", type=int)
         if since is not None:
             query = query.where(Event.id > since)
         rows = db.session.scalars(query.order_by(Event.id.desc()).limit(limit))
-        return self.response(200, result=[event_data(row) for row in rows])
+        companions = Companions(db.session)  # one lookup per status, project … per page
+        return self.response(200, result=[event_data(row, db.session, companions)
+                                          for row in rows])
 
 
 class MeApi(_Plain):

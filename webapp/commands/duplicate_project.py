@@ -11,14 +11,14 @@ from sqlalchemy.orm import Session
 from webapp.access.scope import Viewer
 from webapp.commands.errors import Invalid
 from webapp.commands.write_check import check_write
-from webapp.models import Folder, Item, ItemKind, Organization, Project, Status
+from webapp.models import Customer, Folder, Item, ItemKind, Organization, Project, Status
 
 
 def parse_duplicate_request(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise Invalid({"_schema": ["body must be a JSON object with a name"]})
     errors: dict[str, list[str]] = {}
-    unknown = set(body) - {"name", "organization_id", "start_on"}
+    unknown = set(body) - {"name", "organization_id", "requester_id", "start_on"}
     for key in sorted(unknown):
         errors[key] = ["unknown field"]
     name = body.get("name")
@@ -29,6 +29,10 @@ def parse_duplicate_request(body: Any) -> dict[str, Any]:
     org_id = body.get("organization_id")
     if org_id is not None and (isinstance(org_id, bool) or not isinstance(org_id, int)):
         errors["organization_id"] = ["must be an integer id"]
+    requester_id = body.get("requester_id")
+    if requester_id is not None and (isinstance(requester_id, bool)
+                                     or not isinstance(requester_id, int)):
+        errors["requester_id"] = ["must be an integer id"]
     start_on = None
     if body.get("start_on") is not None:
         try:
@@ -37,7 +41,8 @@ def parse_duplicate_request(body: Any) -> dict[str, Any]:
             errors["start_on"] = ["must be a date in the form YYYY-MM-DD"]
     if errors:
         raise Invalid(errors)
-    return {"name": name.strip(), "organization_id": org_id, "start_on": start_on}
+    return {"name": name.strip(), "organization_id": org_id, "requester_id": requester_id,
+            "start_on": start_on}
 
 
 def _shift(value: dt.date | None, days: int) -> dt.date | None:
@@ -52,15 +57,20 @@ def duplicate_project(
     organization_id: int | None = None,
     start_on: dt.date | None = None,
     *,
+    requester_id: int | None = None,
     commit: bool = True,
 ) -> Project:
     """A copy of ``template``; planned dates move so the earliest starts on ``start_on``.
+    ``requester_id``: the customer the project is for becomes every task's requester, so
+    the recipes that tell a task's requester about it (status replies, mail) reach them.
     ``commit=False``: flushed only, for a caller whose transaction holds more (a recipe
     action's effects commit with its delivery's success)."""
     if not template.is_template:
         raise Invalid({"is_template": [f"project {template.name!r} is not marked a template"]})
     if organization_id is not None and session.get(Organization, organization_id) is None:
         raise Invalid({"organization_id": [f"no organization with id {organization_id}"]})
+    if requester_id is not None and session.get(Customer, requester_id) is None:
+        raise Invalid({"requester_id": [f"no customer with id {requester_id}"]})
     tasks = session.scalars(
         select(Item).where(Item.project_id == template.id, Item.kind == ItemKind.TASK)
         .order_by(Item.id)
@@ -93,6 +103,7 @@ def duplicate_project(
                 kind=ItemKind.TASK, title=task.title, description=task.description,
                 item_type_id=task.item_type_id, status_id=first_status.id if first_status
                 else task.status_id, priority=task.priority, project_id=copy.id,
+                requester_id=requester_id if requester_id is not None else task.requester_id,
                 folder_id=folder_map[task.folder_id].id if task.folder_id else None,
                 due_at=task.due_at + dt.timedelta(days=offset) if task.due_at else None,
                 custom_values=dict(task.custom_values or {}),

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
 
+from webapp.access.customers import serving_portal
 from webapp.extensions import db
 from webapp.models import Item, Portal
 from webapp.models.satisfaction import RATING_SCALE
-from webapp.portal import default_portal
 from webapp.portal.links import external_url
 
 SALT = "relaydesk.satisfaction-rating"
@@ -64,10 +63,10 @@ def read_token(token: str, max_age: dt.timedelta = MAX_AGE) -> RatingClaim:
 
 
 def rating_portal(item: Item) -> Portal:
-    """The portal of the ticket's project when one takes its requests, else the default."""
-    portal = db.session.scalar(select(Portal).where(Portal.project_id == item.project_id)
-                               .order_by(Portal.is_default.desc(), Portal.id).limit(1))
-    portal = portal or default_portal()
+    """The portal the requester follows the ticket in (``serving_portal``: its project's,
+    else the one it came in through before a recipe moved it, else the requester's, else
+    the default), so that the link opens the portal the customer knows."""
+    portal = serving_portal(db.session, item)
     if portal is None:
         raise LookupError("no customer portal exists to rate tickets in: create one under "
                           "Customer apps → Portals")

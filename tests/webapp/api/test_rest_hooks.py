@@ -176,3 +176,94 @@ def test_polling_trigger_is_newest_first_scoped_and_dedups_by_id(
     wildcard = zap.get("/api/v1/triggers/ticket.*").get_json()["result"]
     assert {i["type"] for i in wildcard} == {"ticket.created"}
     assert zap.get("/api/v1/triggers/not an event").status_code == 422
+
+
+def test_hooks_and_triggers_refuse_unknown_events_and_bad_arguments(
+        app: Flask, make: Factory, world: dict[str, Any], receiver: Receiver) -> None:
+    """Issue 17.10: an unknown event or a bad limit is a 422 naming it, not a silent 201/200
+    that never fires; wildcards of real families and configured inbound endpoints pass."""
+    zap, admin = world["zap"], world["admin"]
+
+    def hook(event: str) -> Any:
+        return zap.post("/api/v1/hooks/", json={"event": event, "target_url": receiver.url()})
+
+    for event in ("nope.event", "ticket.nope", "nope.*", "inbound.crm"):
+        refused = hook(event)
+        assert refused.status_code == 422, (event, refused.get_json())
+        message = refused.get_json()["message"]
+        assert list(message) == ["event"] and repr(event) in message["event"][0], message
+    for event in ("ticket.created", "ticket.*", "sla.*", "security.login_failed",
+                  "message.deleted", "inbound.*", "*"):
+        assert hook(event).status_code == 201, event
+    made = admin.post("/api/v1/inbound_endpoint/", json={"slug": "crm",
+                                                         "scheme": "standardwebhooks"})
+    assert made.status_code == 201, made.get_json()
+    assert hook("inbound.crm").status_code == 201  # configured now
+    endpoint = admin.post("/api/v1/webhook_endpoint/", json={
+        "name": "ERP", "url": receiver.url(), "event_types": ["ticket.created", "tickets.*"]})
+    assert endpoint.status_code == 422
+    assert "'tickets.*'" in endpoint.get_json()["message"]["event_types"][0]
+
+    for url in ("/api/v1/triggers/no.such.event", "/api/v1/triggers/inbound.erp",
+                "/api/v1/triggers/nope.*"):
+        answer = zap.get(url)
+        assert answer.status_code == 422 and list(answer.get_json()["message"]) == ["event"]
+    for limit in ("abc", "-1", "0", "101", "1e3", str(10**30), ""):
+        answer = zap.get(f"/api/v1/triggers/ticket.created?limit={limit}")
+        assert answer.status_code == 422, limit
+        assert list(answer.get_json()["message"]) == ["limit"], answer.get_json()
+    answer = zap.get("/api/v1/triggers/nope.event?limit=abc&since_id=-5")
+    assert answer.status_code == 422
+    assert set(answer.get_json()["message"]) == {"event", "limit", "since_id"}
+    make.item(world["project"], ItemKind.TICKET, title="Polled")
+    for url in ("/api/v1/triggers/ticket.created?limit=100&since_id=0",
+                "/api/v1/triggers/ticket.*?limit=1", "/api/v1/triggers/inbound.crm",
+                "/api/v1/triggers/*?limit=5"):
+        assert zap.get(url).status_code == 200, url
+
+
+def test_payloads_carry_names_next_to_the_ids(app: Flask, make: Factory,
+                                              world: dict[str, Any],
+                                              receiver: Receiver) -> None:
+    """Issue 17.9: a REST hook's signed body and the polling trigger's item give the names a
+    Zap shows (status, type, project, organization, requester, assignees) beside the ids, in
+    the versioned schema, and keep every v1 key."""
+    zap, agent = world["zap"], world["agent"]
+    org = make.organization("Acme Clinics")
+    project = world["project"]
+    project.organization_id = org.id
+    make.session.commit()
+    maria = make.customer("maria@acme.example", name="Maria Costa", organization_id=org.id)
+    hook = zap.post("/api/v1/hooks/", json={"event": "ticket.assigned",
+                                            "target_url": receiver.url()}).get_json()
+    item = make.item(project, ItemKind.TICKET, title="Printer jam", requester_id=maria.id,
+                     priority=3)
+    agent.first_name, agent.last_name = "Ana", "Lima"
+    item.assignee_users = [agent]
+    make.session.commit()
+    run_hub(app)
+    [got] = receiver.requests
+    body = Webhook(hook["secret"]).verify(got.body, got.headers)
+    assert body["schema"] == body["data"]["schema"] == "relaydesk.event.v2"
+    obj = body["data"]["object"]
+    status = item.status
+    assert {key: obj[key] for key in (
+        "id", "title", "status_id", "item_type_id", "project_id", "requester_id", "priority",
+        "assignee_users_ids")} == {  # the v1 keys, unchanged
+        "id": item.id, "title": "Printer jam", "status_id": status.id,
+        "item_type_id": item.item_type_id, "project_id": project.id,
+        "requester_id": maria.id, "priority": 3, "assignee_users_ids": [agent.id]}
+    assert {key: obj[key] for key in (
+        "status_name", "status_category", "item_type_name", "project_name",
+        "organization_id", "organization_name", "requester_name", "requester_email",
+        "assignee_names", "assignee_team_names")} == {
+        "status_name": status.name, "status_category": status.category.value,
+        "item_type_name": item.item_type.name, "project_name": project.name,
+        "organization_id": org.id, "organization_name": "Acme Clinics",
+        "requester_name": "Maria Costa", "requester_email": "maria@acme.example",
+        "assignee_names": ["Ana Lima"], "assignee_team_names": []}
+    assert body["data"]["changes"]["assignee_users_ids"] == {"before": [],
+                                                             "after": [agent.id]}
+
+    polled = zap.get("/api/v1/triggers/ticket.assigned").get_json()["result"]
+    assert polled[0] == body["data"]
