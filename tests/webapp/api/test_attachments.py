@@ -121,7 +121,7 @@ def test_upload_over_the_limit_is_refused_and_leaves_no_file(desk: Desk, small_l
     before = stored_files(desk.app)
     errors = _invalid(upload(desk.api, desk.item_id, b"x" * (small_limit + 1), "big.txt"))
     assert set(errors) == {"file"}
-    assert "1000 bytes" in errors["file"][0]
+    assert "1,000 bytes" in errors["file"][0]
     assert stored_files(desk.app) == before  # neither the file nor a partial one
     assert desk.attachments() == 0
     # exactly the limit is fine
