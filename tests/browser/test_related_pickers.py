@@ -3,6 +3,7 @@ are picked, the task is saved with them; on a phone (390 px) the pickers fit the
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 from typing import Any
 
@@ -48,7 +49,13 @@ def pick(page: Any, name: str, text: str, label: str | None = None) -> None:
     open_picker(page, name)
     page.keyboard.type(text)
     results = page.locator(".select2-container--open .select2-results__option")
-    results.filter(has_text=label or text).first.click()
+    # Wait for the answer to the whole text: results of a shorter one may still be on screen
+    # and be redrawn under the click (on a busy machine that picked another row).
+    expect(results.first).to_contain_text(label or text)
+    # has_text with a string ignores case ("Task" would match "Milestone (task)"): a pattern.
+    results.filter(has_text=re.compile(re.escape(label or text))).first.click()
+    chosen = page.locator(f"select[name={name}] + .select2-container .select2-selection")
+    expect(chosen).to_contain_text(label or text)
 
 
 def test_pick_project_and_assignees_then_save(live_server, new_page, app, office):

@@ -10,7 +10,8 @@ class CommandError(Exception):
 
     def __init__(self, messages: FieldMessages | str) -> None:
         self.messages = messages
-        super().__init__(str(messages))
+        # What a screen flashes (FAB shows str(exc)): words, not a dict's repr.
+        super().__init__(describe(messages))
 
 
 class Invalid(CommandError):
@@ -25,6 +26,20 @@ class Forbidden(CommandError):
 
 class NotFound(CommandError):
     status = 404
+
+
+def describe(messages: FieldMessages | str | list[str]) -> str:
+    """``{"status": ["is not …"], "_schema": ["…"]}`` as "Status: is not …; …"."""
+    if isinstance(messages, str):
+        return messages
+    if isinstance(messages, list):
+        return "; ".join(describe(item) for item in messages)
+    parts = []
+    for field, value in messages.items():
+        text = describe(value)
+        parts.append(text if field in ("_schema", "message") else
+                     f"{field.replace('_', ' ').capitalize()}: {text}")
+    return "; ".join(parts)
 
 
 def merge_messages(into: dict, extra: dict) -> dict:
