@@ -5,14 +5,12 @@ from __future__ import annotations
 from webapp.access.interface import ScopedInterface
 from webapp.api.base import ScopedModelRestApi
 from webapp.models.satisfaction import SatisfactionRating
-from webapp.satisfaction.access import VisibleRatings
 
 
 class SatisfactionRatingApi(ScopedModelRestApi):
     resource_name = "satisfaction_rating"
     class_permission_name = "SatisfactionRating"
     datamodel = ScopedInterface(SatisfactionRating)
-    base_filters = [["id", VisibleRatings, lambda: None]]
     include_route_methods = {"get", "get_list", "info"}
     list_columns = ["id", "item.id", "item.title", "customer.id", "customer.email", "score",
                     "comment", "created_at", "updated_at"]

@@ -11,11 +11,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
-from webapp.access.scope import Viewer
+from webapp.access.scope import Viewer, visibility_clause
 from webapp.models import Customer, Organization, User
 from webapp.models.items import item_assignee_user
 from webapp.models.satisfaction import RATING_SCALE, SatisfactionRating
-from webapp.satisfaction.access import rating_clause
 from webapp.sql_time import date_bucket
 
 SATISFIED_FROM = 4
@@ -63,7 +62,7 @@ def _summary(label: str, row: Any) -> Summary:
 
 def _window(viewer: Viewer, start: dt.date | None, end: dt.date | None
             ) -> list[ColumnElement[bool]]:
-    where = [rating_clause(viewer)]
+    where = [visibility_clause(SatisfactionRating, viewer)]
     created = SatisfactionRating.created_at
     if start is not None:
         where.append(created >= dt.datetime.combine(start, dt.time()))

@@ -12,7 +12,6 @@ from flask_appbuilder.security.decorators import has_access
 from webapp.access.interface import ScopedInterface, request_viewer
 from webapp.extensions import db
 from webapp.models.satisfaction import RATING_SCALE, SatisfactionRating
-from webapp.satisfaction.access import VisibleRatings
 from webapp.satisfaction.report import satisfaction_report
 from webapp.security.resources import METHOD_PERMISSIONS
 from webapp.views.base import ScopedModelView
@@ -26,7 +25,6 @@ class RatingView(ScopedModelView):
     route_base = "/satisfaction/ratings"
     class_permission_name = PERMISSION
     datamodel = ScopedInterface(SatisfactionRating)
-    base_filters = [["id", VisibleRatings, lambda: None]]
     include_route_methods = {"list", "show"}
     list_columns = ["item", "customer", "score", "comment", "created_at", "updated_at"]
     show_columns = list_columns
