@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tests.factories import ApiClient
@@ -20,6 +20,13 @@ def recipe(session: Session, name: str, trigger: str, actions: list[tuple[str, d
     session.add(row)
     session.commit()
     return row
+
+
+def only_builtin_recipes(session: Session, *keys: str) -> None:
+    """Of the shipped recipes, only those with these ``builtin_key``s stay enabled."""
+    session.execute(update(Recipe).where(Recipe.builtin_key.is_not(None))
+                    .values(enabled=Recipe.builtin_key.in_(keys)))
+    session.commit()
 
 
 def title_has(tag: str) -> dict[str, Any]:

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from tests.factories import ApiClient, Factory
 from tests.hub.conftest import Hub
-from tests.hub.helpers import item_type, recipe, status_id, update_item
+from tests.hub.helpers import item_type, only_builtin_recipes, recipe, status_id, update_item
 from tests.triggers.test_inbound_webhooks import standard_headers
-from webapp.models import Customer, DeliveryStatus, Item, ItemKind, Project, Recipe
+from webapp.models import Customer, DeliveryStatus, Item, ItemKind, Project
 
 ALLOW = {"WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32"}
 
@@ -32,10 +32,7 @@ def _deal(hub: Hub, secret: str, msg_id: str, company: str, email: str, name: st
 def test_deal_won_project_is_for_the_subscriber_and_task_news_reaches_them(
         hub: Hub, hub_make: Factory) -> None:
     s = hub_make.session
-    keep = {"default.task_status_reply", "default.mail_reply_notification"}
-    s.execute(update(Recipe).where(Recipe.builtin_key.is_not(None))
-              .values(enabled=Recipe.builtin_key.in_(keep)))
-    s.commit()
+    only_builtin_recipes(s, "default.task_status_reply", "default.mail_reply_notification")
     team = hub_make.team()
     admin = hub_make.user("Admin", teams=[team])
     api = ApiClient(hub.app.test_client(), admin.username)

@@ -11,7 +11,14 @@ from sqlalchemy import select, update
 
 from tests.factories import ApiClient, Factory
 from tests.hub.conftest import Hub
-from tests.hub.helpers import create_item, item_type, recipe, status_id, update_item
+from tests.hub.helpers import (
+    create_item,
+    item_type,
+    only_builtin_recipes,
+    recipe,
+    status_id,
+    update_item,
+)
 from webapp.models import (
     DeliveryStatus,
     Item,
@@ -84,11 +91,8 @@ def test_survey_of_a_moved_ticket_uses_the_requesters_portal_sender_and_thread(
     portal the customer came through (not the default internal one) and comes from the same
     support address, name and thread as the reply mailed before it."""
     s = hub_make.session
-    keep = {"default.satisfaction_survey", "default.organization_project",
-            "default.mail_reply_notification"}
-    s.execute(update(Recipe).where(Recipe.builtin_key.is_not(None))
-              .values(enabled=Recipe.builtin_key.in_(keep)))
-    s.commit()
+    only_builtin_recipes(s, "default.satisfaction_survey", "default.organization_project",
+                         "default.mail_reply_notification")
     team = hub_make.team()
     admin = hub_make.user("Admin", teams=[team])
     api = ApiClient(hub.app.test_client(), admin.username)
