@@ -31,6 +31,7 @@ from sqlalchemy import select  # noqa: E402
 
 from bench.harness import ROOT, fresh_database, log, migrated_app, percentile  # noqa: E402
 from bench.hub_engine import create_ticket, prepare, ticket_type  # noqa: E402
+from bench.slow_vendor import stop, wait_workers  # noqa: E402
 from webapp.extensions import db  # noqa: E402
 from webapp.models import Delivery, DeliveryStatus, Event  # noqa: E402
 
@@ -76,7 +77,7 @@ def main() -> None:
                                           "RELAYDESK_DATA_DIR": data_dir,
                                           "LOG_LEVEL": "WARNING"})
         try:
-            time.sleep(3)  # workers up
+            wait_workers(connection, args.workers)  # booted, not a fixed sleep
             key = f"bench:latency:{uuid.uuid4().hex}"
             queue = Queue("hub", connection=connection)
             log(f"baseline: raw RQ jobs at {args.rate:g}/s for {args.seconds:g}s")
@@ -107,10 +108,7 @@ def main() -> None:
                 engine = [(done - made).total_seconds() * 1000 for done, made in rows]
                 db.session.remove()
         finally:
-            for worker in workers:
-                worker.terminate()
-            for worker in workers:
-                worker.wait(timeout=10)
+            stop(workers)  # a worker slow to stop is killed, not a crash
         connection.flushdb()
     if len(engine) < expected:
         raise SystemExit(f"only {len(engine)} of {expected} deliveries finished")

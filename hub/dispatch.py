@@ -43,8 +43,14 @@ class RQDispatcher:
     def events_committed(self, event_ids: list[int]) -> None:
         try:
             if self.connection.set(self.wake_key, 1, nx=True, ex=WAKE_TTL_SECONDS):
-                self.queue.enqueue("hub.jobs.work_pending", self.wake_key, result_ttl=0,
-                                   failure_ttl=86400)
+                try:
+                    self.queue.enqueue("hub.jobs.work_pending", self.wake_key, result_ttl=0,
+                                       failure_ttl=86400)
+                except RedisError:
+                    # A wake-up flag with no job behind it would hold back every commit's
+                    # wake-up until it expires: take it back.
+                    self.connection.delete(self.wake_key)
+                    raise
         except RedisError as exc:
             log.warning("could not enqueue events; the sweeper will pick them up",
                         extra={"event_ids": event_ids, "error": str(exc)})

@@ -77,7 +77,7 @@ class InProcessRunner:
             try:
                 if pending:
                     work.process_events(pending, self.rt)
-                work.run_due_deliveries(self.rt)
+                work.run_due_deliveries(self.rt, wait=False)
                 if self.on_tick is not None and time.monotonic() - self._last_tick >= self.interval:
                     self._last_tick = time.monotonic()
                     self.on_tick()

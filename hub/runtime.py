@@ -21,6 +21,10 @@ class HubSettings:
     lease_seconds: float = 60.0
     max_depth: int = 5
     batch_size: int = 50
+    #: Threads of a worker process running deliveries, and how many of them may call the
+    #: same destination at once (hub.lanes).
+    lanes: int = 8
+    lanes_per_destination: int = 2
     sweep_grace_seconds: float = 30.0
     queue_name: str = "hub"
     extra: dict[str, Any] = field(default_factory=dict)

@@ -17,11 +17,14 @@ log = logging.getLogger(__name__)
 
 class Scheduler:
     def __init__(self, rt: Runtime, dispatcher: Dispatcher,
-                 scan_timers: Callable[[Runtime], int], interval: float = 5.0) -> None:
+                 scan_timers: Callable[[Runtime], int], interval: float = 5.0,
+                 after_pass: Callable[[], None] | None = None) -> None:
         self.rt = rt
         self.dispatcher = dispatcher
         self.scan_timers = scan_timers
         self.interval = interval
+        # Called after each pass that worked (the heartbeat `relaydesk health` reads).
+        self.after_pass = after_pass
 
     def tick(self) -> dict[str, Any]:
         lost = work.sweep_events(self.rt)
@@ -40,6 +43,8 @@ class Scheduler:
             started = time.monotonic()
             try:
                 self.tick()
+                if self.after_pass is not None:
+                    self.after_pass()
             except Exception:
                 log.exception("scheduler pass failed")
             time.sleep(max(0.0, self.interval - (time.monotonic() - started)))

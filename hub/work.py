@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 from hub import runtime
 from hub.executor import run_delivery
+from hub.lanes import pool, run_until_idle
 from hub.ledger import DeliveryLedger
 from hub.matching import match_events, unprocessed_event_ids
 from hub.runtime import Runtime
-from webapp.models import DeliveryStatus
 
 
 def process_events(event_ids: Sequence[int], rt: Runtime | None = None) -> list[int]:
@@ -20,44 +20,50 @@ def process_events(event_ids: Sequence[int], rt: Runtime | None = None) -> list[
         return match_events(session, event_ids, rt.settings.max_depth)
 
 
-def process_pending(rt: Runtime | None = None, batch: int = 200) -> int:
-    """Match every event not matched yet and run what is due: one job's worth of work for
-    however many commits woke it. Returns the deliveries run."""
+def process_pending(rt: Runtime | None = None, batch: int | None = None, *,
+                    wait: bool = True) -> int:
+    """Match every event not matched yet and have what is due run: one job's worth of work
+    for however many commits woke it. ``wait``: return once the due deliveries ran (their
+    count); otherwise hand them to this process's lanes and return 0."""
     rt = rt or runtime.get()
-    done = 0
+    batch = batch or rt.settings.batch_size
     while True:
         with runtime.session_scope(rt) as session:
             pending = unprocessed_event_ids(session, 0, batch)
             if pending:
                 match_events(session, pending, rt.settings.max_depth)
-        done += run_due_deliveries(rt)
         if len(pending) < batch:
-            return done
+            return run_due_deliveries(rt, wait=wait)
+        run_due_deliveries(rt, wait=False)  # start on these while the next batch is matched
 
 
-def run_due_deliveries(rt: Runtime | None = None, max_batches: int | None = None) -> int:
-    """Claim and run due deliveries batch after batch until none is due."""
+def run_due_deliveries(rt: Runtime | None = None, *, wait: bool = True) -> int:
+    """Run what is due. On PostgreSQL the process's lanes run it (hub.lanes: no delivery
+    waits on another destination's call); ``wait`` returns once nothing more is due and no
+    call is in flight, with the count finished meanwhile. On SQLite (the embedded default,
+    one writer at a time) the deliveries run one after the other in the caller's thread."""
     rt = rt or runtime.get()
-    settings = rt.settings
-    done = batches = 0
+    if _is_sqlite(rt):
+        return _run_in_this_thread(rt)
+    if not wait:
+        pool(rt).kick()
+        return 0
+    return run_until_idle(rt)
+
+
+def _run_in_this_thread(rt: Runtime) -> int:
+    done = 0
     with runtime.session_scope(rt) as session:
-        ledger = DeliveryLedger(session, settings.retry, settings.lease_seconds)
-        while max_batches is None or batches < max_batches:
-            claimed = ledger.claim_due(settings.batch_size)
-            if not claimed:
-                break
-            succeeded = []
-            for delivery_id in claimed:
-                if run_delivery(session, ledger, delivery_id, settings) == \
-                        DeliveryStatus.SUCCEEDED:
-                    succeeded.append(delivery_id)
-                done += 1
-            batches += 1
-            if len(claimed) < settings.batch_size and not ledger.has_followers(succeeded):
-                # The claim took everything due, and no success let a waiting next action
-                # of its recipe become due: asking again would find nothing.
-                break
+        ledger = DeliveryLedger(session, rt.settings.retry, rt.settings.lease_seconds)
+        while (claim := ledger.claim_one()) is not None:
+            run_delivery(session, ledger, claim.id, rt.settings)
+            done += 1
     return done
+
+
+def _is_sqlite(rt: Runtime) -> bool:
+    with runtime.session_scope(rt) as session:
+        return session.get_bind().dialect.name == "sqlite"
 
 
 def sweep_events(rt: Runtime | None = None, limit: int = 500) -> list[int]:

@@ -19,7 +19,7 @@ DISPATCHER_KEY = "relaydesk_dispatcher"
 RUNTIME_KEY = "relaydesk_hub_runtime"
 _MAIL_KEYS = ("SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS",
               "MAIL_FROM", "MAIL_BRAND_NAME", "MAIL_NEVER_FOLLOW", "MAIL_AUTOREPLY_LIMIT",
-              "MAIL_AUTOREPLY_WINDOW_MINUTES")
+              "MAIL_AUTOREPLY_WINDOW_MINUTES", "ATTACHMENT_DIR", "PUBLIC_URL")
 _CONNECTOR_KEYS = ("CONNECTION_KEY", "DATA_DIR", "REDIS_URL", "CONNECTOR_TIMEOUT_SECONDS",
                    "WEBHOOK_ALLOWED_NETWORKS", "WEBHOOK_TIMEOUT_SECONDS")
 
@@ -30,6 +30,7 @@ def hub_settings(config: dict[str, Any]) -> HubSettings:
     return HubSettings(
         retry=policy, lease_seconds=config["HUB_LEASE_SECONDS"],
         max_depth=config["HUB_MAX_DEPTH"], batch_size=config["HUB_BATCH_SIZE"],
+        lanes=config["HUB_LANES"], lanes_per_destination=config["HUB_LANES_PER_DESTINATION"],
         sweep_grace_seconds=config["HUB_SWEEP_GRACE_SECONDS"],
         extra={**{key: config[key] for key in _MAIL_KEYS + _CONNECTOR_KEYS},
                "WEBHOOK_DISABLE_AFTER_SECONDS": duration_seconds(config["WEBHOOK_DISABLE_AFTER"])},

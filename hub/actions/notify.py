@@ -53,7 +53,8 @@ def _recipients(ctx: ActionContext, params: dict[str, Any]) -> list[str]:
     return [e for e in dict.fromkeys(item["follower_emails"]) if e and e != actor_email]
 
 
-@register("send_email", "Send e-mail from a template", SendEmailSchema, needs_item=False)
+@register("send_email", "Send e-mail from a template", SendEmailSchema, needs_item=False,
+          calls_out=True)
 def send_email(ctx: ActionContext, params: dict[str, Any]) -> dict[str, Any]:
     to = _recipients(ctx, params)
     if not to:
@@ -115,7 +116,8 @@ def admin_addresses(session: Session) -> list[str]:
     return list(dict.fromkeys(e for e in rows if e))
 
 
-@register("email_admins", "E-mail the admins", EmailAdminsSchema, needs_item=False)
+@register("email_admins", "E-mail the admins", EmailAdminsSchema, needs_item=False,
+          calls_out=True)
 def email_admins(ctx: ActionContext, params: dict[str, Any]) -> dict[str, Any]:
     to = admin_addresses(ctx.session)
     if not to:

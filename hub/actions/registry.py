@@ -55,17 +55,25 @@ class ActionSpec:
     run: ActionFn
     kind: str = "internal"  # internal | connector | webhook
     needs_item: bool = True
+    # An internal action that still waits on another system (an SMTP relay).
+    calls_out: bool = False
+
+    @property
+    def outbound(self) -> bool:
+        """Whether running it waits on another system: such deliveries are limited per
+        destination and never take every lane (hub.lanes)."""
+        return self.calls_out or self.kind != "internal"
 
 
 REGISTRY: dict[str, ActionSpec] = {}
 
 
 def register(name: str, label: str, schema: type[Schema], *, kind: str = "internal",
-             needs_item: bool = True) -> Callable[[ActionFn], ActionFn]:
+             needs_item: bool = True, calls_out: bool = False) -> Callable[[ActionFn], ActionFn]:
     def decorator(fn: ActionFn) -> ActionFn:
         if name in REGISTRY:
             raise ValueError(f"action {name!r} is registered twice")
-        REGISTRY[name] = ActionSpec(name, label, schema, fn, kind, needs_item)
+        REGISTRY[name] = ActionSpec(name, label, schema, fn, kind, needs_item, calls_out)
         return fn
     return decorator
 

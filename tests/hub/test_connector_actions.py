@@ -299,8 +299,10 @@ def test_a_429_pauses_every_delivery_to_the_connection_database_budget(
     from webapp.automation import app_runtime
 
     rt = app_runtime(app)
+    # One lane, one call at a time (hub.lanes): the second call starts after the first
+    # one's 429 paused the connection.
     monkeypatch.setattr(rt, "settings", dataclasses.replace(
-        rt.settings, retry=RetryPolicy(schedule=(0, 0.2, 0.2), jitter=0)))
+        rt.settings, retry=RetryPolicy(schedule=(0, 0.2, 0.2), jitter=0), lanes=1))
     wait = 2
     conn = connection(app, make.session, "hubspot", hubspot_vendor.url,
                       {"access_token": HubSpotLike.token})

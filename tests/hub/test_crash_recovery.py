@@ -2,8 +2,10 @@
 
 - A worker killed with SIGKILL in the middle of a delivery: the delivery stays ``running``
   until its lease expires, then another worker takes it back and completes it, once.
-- A worker that outlives its lease (a relay that hangs): another worker takes the delivery
-  over; the slow one's late outcome is discarded.
+- A worker that stops renewing its leases while its calls hang (frozen with SIGSTOP: as good
+  as dead to the others): another worker takes the deliveries over; the frozen one's late
+  outcome is discarded. (A live worker renews the lease of a call in flight, so a long call
+  is not sent twice: tests/hub/test_hub_stress.py.)
 - Redis down while tickets are created: the commits succeed, the events wait in the
   database, and after Redis is back the scheduler's sweep hands them to the workers.
 """
@@ -111,8 +113,9 @@ def test_worker_killed_mid_delivery_completes_after_lease_expiry_once(
 
 def test_a_worker_that_outlives_its_lease_does_not_record_its_late_outcome(
         hub: Hub, hub_make: Factory, stalling: StallingServer) -> None:
-    """Two tickets committed together: one job, one claimed batch with both e-mails. The
-    first blocks past the lease; another worker takes the whole batch over."""
+    """Two tickets committed together; a worker blocks on the hanging relay with both
+    e-mails, then freezes (SIGSTOP: its lease renewals stop). Another worker takes them over
+    once the leases run out; the frozen one, thawed, must not record its late failure."""
     s = hub_make.session
     row = recipe(s, "mail, note", "ticket.created", [
         ("send_email", {"to": "address", "address": "ops@example.com",
@@ -126,25 +129,34 @@ def test_a_worker_that_outlives_its_lease_does_not_record_its_late_outcome(
     s.commit()
 
     slow = hub.start_burst(SMTP_PORT=stalling.port)
-    running = _running(hub, stalling)
-    time.sleep(max(0.0, (running.lease_expires_at - _now()).total_seconds()) + 0.1)
+    _running(hub, stalling)
+    hub.wait_until(lambda session: session.scalar(select(func.count()).select_from(
+        Delivery).where(Delivery.action_type == "send_email",
+                        Delivery.status == DeliveryStatus.RUNNING)) == 2,
+        message="both e-mails in flight")
+    os.kill(slow.pid, signal.SIGSTOP)
+    try:
+        leases = [d["lease_expires_at"] for d in hub.deliveries(action_type="send_email")]
+        time.sleep(max(0.0, (max(leases) - _now()).total_seconds()) + 0.1)
 
-    # Another worker takes the deliveries back (the relay works for it) and completes them.
-    hub.enqueue("hub.jobs.run_due")
-    hub.burst()
-    done = hub.deliveries(recipe_id=row.id)
-    assert [(d["action_type"], d["status"]) for d in done] == [
-        ("send_email", DeliveryStatus.SUCCEEDED), ("post_message", DeliveryStatus.SUCCEEDED)] * 2
-    assert [d["attempts"] for d in done] == [2, 1, 2, 1]
+        # Another worker takes the deliveries back (the relay works for it), completes them.
+        hub.enqueue("hub.jobs.run_due")
+        hub.burst()
+        done = hub.deliveries(recipe_id=row.id)
+        assert [(d["action_type"], d["status"]) for d in done] == [
+            ("send_email", DeliveryStatus.SUCCEEDED),
+            ("post_message", DeliveryStatus.SUCCEEDED)] * 2
+        assert [d["attempts"] for d in done] == [2, 1, 2, 1]
+    finally:
+        os.kill(slow.pid, signal.SIGCONT)
 
-    # Now the hung relay drops the slow worker. Its failure must not undo the success (nor
-    # schedule a retry that would send the e-mail again), and it must not start the rest of
-    # its batch, whose lease ran out: the relay saw it once.
+    # Now the hung relay drops the slow worker. Its failures must not undo the successes
+    # (nor schedule retries that would send the e-mails again).
     stalling.hang_up()
     output, _ = slow.communicate(timeout=30)
     assert slow.returncode == 0, output
     assert hub.deliveries(recipe_id=row.id) == done
-    assert stalling.accepted == 1
+    assert stalling.accepted == 2
     assert sorted(hub.smtp.subjects()) == [f"New Slow {n} [#{t.id}]"
                                            for n, t in zip((1, 2), tickets, strict=True)]
     for ticket in tickets:

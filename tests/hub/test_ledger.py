@@ -201,13 +201,17 @@ def test_replaying_a_skipped_action_replays_the_one_that_died_before_it(
     two_steps.actions[0].params = {"status": "Open"}
     make.session.commit()
     ledger.replay(skipped)
-    assert (dead.status, dead.attempts) == (DeliveryStatus.PENDING, 0)
+    # The dead one's attempt stays counted (the replay is its attempt 2); the skipped one
+    # never ran.
+    assert (dead.status, dead.attempts) == (DeliveryStatus.PENDING, 1)
+    assert dead.result == {"replay": {"after_attempt": 1}}
     assert (skipped.status, skipped.attempts) == (DeliveryStatus.PENDING, 0)
     while claimed := ledger.claim_due(10):
         for delivery_id in claimed:
             run_delivery(make.session, ledger, delivery_id, SETTINGS)
     make.session.expire_all()
-    assert [d.status for d in make.session.scalars(select(Delivery).order_by(Delivery.id))] \
-        == [DeliveryStatus.SUCCEEDED, DeliveryStatus.SUCCEEDED]
+    assert [(d.status, d.attempts) for d in make.session.scalars(
+        select(Delivery).order_by(Delivery.id))] == [(DeliveryStatus.SUCCEEDED, 2),
+                                                     (DeliveryStatus.SUCCEEDED, 1)]
     assert make.session.get(Item, item.id).status.name == "Open"
     assert _messages(make, item) == 1
