@@ -25,6 +25,7 @@ from connectors.base import (
     Refused,
     strings,
 )
+from connectors.names import split_name
 
 OBJECT_TYPES = ("contacts", "companies", "tickets", "deals")
 _SINGULAR = {"contacts": "contact", "companies": "company", "tickets": "ticket", "deals": "deal"}
@@ -75,6 +76,9 @@ def associate(http: Http, from_type: str, from_id: str, to_type: str, to_id: str
 
 class ContactInput(Inputs):
     email = fields.Email(required=True, metadata={"label": "E-mail"})
+    name = fields.String(load_default=None, allow_none=True, metadata={
+        "label": "Full name", "help": "split into first and last name (\"Müller, Bernd\", "
+        "\"Dr. Anna Schmidt\"); first/last name given beside it win"})
     firstname = fields.String(load_default=None, allow_none=True,
                               metadata={"label": "First name"})
     lastname = fields.String(load_default=None, allow_none=True,
@@ -86,10 +90,18 @@ class ContactInput(Inputs):
                              metadata={"label": "More properties"})
 
 
+def contact_names(inputs: Mapping[str, Any], prefix: str = "") -> tuple[Any, Any]:
+    """(firstname, lastname): the ones given, else split from the full ``name``."""
+    first, last = inputs.get(f"{prefix}firstname"), inputs.get(f"{prefix}lastname")
+    if not first and not last and inputs.get(f"{prefix}name"):
+        return split_name(inputs[f"{prefix}name"])
+    return first, last
+
+
 def _contact_properties(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    first, last = contact_names(inputs)
     return {**(inputs.get("properties") or {}), "email": inputs["email"],
-            "firstname": inputs.get("firstname"), "lastname": inputs.get("lastname"),
-            "phone": inputs.get("phone")}
+            "firstname": first, "lastname": last, "phone": inputs.get("phone")}
 
 
 def upsert_contact(inputs: Mapping[str, Any], credentials: Credentials, http: Http) -> JSON:
@@ -173,6 +185,8 @@ class TicketInput(Inputs):
         "label": "Known ticket id", "help": "found by subject when empty"})
     contact_email = fields.Email(load_default=None, allow_none=True,
                                  metadata={"label": "Contact e-mail"})
+    contact_name = fields.String(load_default=None, allow_none=True, metadata={
+        "label": "Contact full name", "help": "split into first and last name"})
     contact_firstname = fields.String(load_default=None, allow_none=True,
                                       metadata={"label": "Contact first name"})
     contact_lastname = fields.String(load_default=None, allow_none=True,
@@ -186,9 +200,9 @@ def mirror_ticket(inputs: Mapping[str, Any], credentials: Credentials, http: Htt
     contact of ``contact_email``."""
     contact = None
     if inputs.get("contact_email"):
+        first, last = contact_names(inputs, "contact_")
         contact = upsert_contact({"email": inputs["contact_email"],
-                                  "firstname": inputs.get("contact_firstname"),
-                                  "lastname": inputs.get("contact_lastname"),
+                                  "firstname": first, "lastname": last,
                                   "contact_id": inputs.get("contact_id")}, credentials, http)
     ticket = upsert(http, "tickets", "subject", inputs["subject"], {
         "subject": inputs["subject"], "content": inputs.get("content"),

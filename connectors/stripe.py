@@ -10,12 +10,12 @@ in the currency's minor unit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from connectors.base import (
     JSON,
@@ -28,20 +28,68 @@ from connectors.base import (
     Refused,
 )
 from connectors.errors import Permanent
+from connectors.money import STRIPE_ZERO_DECIMAL, stripe_amount
 
 #: Where the organization's id is kept in the Stripe customer's metadata.
 ORG_METADATA_KEY = "relaydesk_organization_id"
 #: Currencies Stripe counts in whole units (no cents).
-ZERO_DECIMAL = frozenset({"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf",
-                          "ugx", "vnd", "vuv", "xaf", "xof", "xpf"})
+ZERO_DECIMAL = STRIPE_ZERO_DECIMAL
 COLLECTION_METHODS = ("send_invoice", "charge_automatically")
+#: Stripe's limits on metadata (https://docs.stripe.com/api/metadata): checked here, so a
+#: delivery fails with our words before the request instead of dying at Stripe.
+METADATA_MAX_KEYS = 50
+METADATA_MAX_KEY = 40
+METADATA_MAX_VALUE = 500
 
 
 def minor_units(amount: Decimal, currency: str) -> int:
-    """``amount`` (major units, e.g. dollars) as Stripe's integer amount (e.g. cents)."""
-    exponent = 0 if currency.lower() in ZERO_DECIMAL else 2
-    scaled = (amount * (Decimal(10) ** exponent)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return int(scaled)
+    """``amount`` (major units, e.g. dollars) as Stripe's integer amount (e.g. cents, or
+    thousandths ending in 0 for KWD), by the one table in ``connectors.money``."""
+    return stripe_amount(amount, currency)
+
+
+def metadata_problems(metadata: Mapping[str, object], where: str = "metadata") -> list[str]:
+    """What in ``metadata`` Stripe would refuse, in words (empty: nothing)."""
+    problems = []
+    if len(metadata) > METADATA_MAX_KEYS:
+        problems.append(f"{where} has {len(metadata)} keys; Stripe allows {METADATA_MAX_KEYS}")
+    for key, value in metadata.items():
+        if len(key) > METADATA_MAX_KEY:
+            problems.append(f"{where} key {key[:60]!r} is {len(key)} characters long; Stripe "
+                            f"allows {METADATA_MAX_KEY}")
+        if value is not None and len(str(value)) > METADATA_MAX_VALUE:
+            problems.append(f"{where} value of {key!r} is {len(str(value))} characters long; "
+                            f"Stripe allows {METADATA_MAX_VALUE}")
+    return problems
+
+
+def check_metadata(metadata: Mapping[str, object], where: str = "metadata") -> None:
+    """Raise ``Permanent`` naming every metadata limit ``metadata`` breaks."""
+    problems = metadata_problems(metadata, where)
+    if problems:
+        raise Permanent("; ".join(problems))
+
+
+def id_list(ids: Iterable[object], limit: int = METADATA_MAX_VALUE) -> str:
+    """Ids joined by commas within ``limit`` characters, never cutting one: what does not
+    fit is counted ("…,100069 and 49 more"), so the value stays true about what it lists."""
+    values = [str(i) for i in ids]
+    best, length = 0, -1  # ids shown, length of "a,b,c" for them
+    for shown, value in enumerate(values, 1):
+        length += len(value) + 1
+        rest = len(values) - shown
+        if length + (len(f" and {rest} more") if rest else 0) > limit:
+            break
+        best = shown
+    rest = len(values) - best
+    text = ",".join(values[:best]) + (f" and {rest} more" if rest else "")
+    return text.strip() if len(text) <= limit else f"{len(values)} ids"
+
+
+def _valid_metadata(metadata: Mapping[str, object]) -> None:
+    problems = metadata_problems(metadata)
+    if problems:
+        raise ValidationError("; ".join(problems))
 
 
 def _is_deleted(obj: JSON) -> bool:
@@ -105,7 +153,8 @@ class LineInput(Inputs):
                               metadata={"label": "Quantity (e.g. hours)"})
     unit_amount = fields.Decimal(required=True, validate=validate.Range(min=0),
                                  metadata={"label": "Price per unit (e.g. 120.00)"})
-    metadata = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    metadata = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict,
+                           validate=_valid_metadata)
 
 
 class InvoiceOptions(Inputs):
@@ -119,7 +168,8 @@ class InvoiceOptions(Inputs):
     description = fields.String(load_default=None, allow_none=True,
                                 validate=validate.Length(max=1000),
                                 metadata={"label": "Invoice memo"})
-    metadata = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    metadata = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict,
+                           validate=_valid_metadata)
     finalize = fields.Boolean(load_default=True, metadata={
         "label": "Finalize", "help": "off: leave the invoice as a draft in Stripe"})
 
@@ -134,6 +184,12 @@ def _line_amount(line: Mapping[str, Any], currency: str) -> int:
     return minor_units(Decimal(line["quantity"]) * Decimal(line["unit_amount"]), currency)
 
 
+def _line_metadata(line: Mapping[str, Any]) -> dict[str, str]:
+    return {"quantity": format(Decimal(line["quantity"]), "f"),
+            "unit_amount": format(Decimal(line["unit_amount"]), "f"),
+            "reference": line["reference"], **(line.get("metadata") or {})}
+
+
 def create_invoice(inputs: Mapping[str, Any], credentials: Credentials, http: Http) -> JSON:
     """A draft invoice with one invoice item per line, then finalized (unless told not to)."""
     currency = str(inputs["currency"]).lower()
@@ -142,6 +198,9 @@ def create_invoice(inputs: Mapping[str, Any], credentials: Credentials, http: Ht
     if len(set(references)) != len(references):
         raise Permanent("invoice lines need distinct references")
     sent = inputs["collection_method"] == "send_invoice"
+    check_metadata(inputs.get("metadata") or {}, "invoice metadata")
+    for line in inputs["lines"]:
+        check_metadata(_line_metadata(line), f"metadata of line {line['reference']!r}")
     invoice = http.post("/v1/invoices", step="invoice", form={
         "customer": customer,
         "collection_method": inputs["collection_method"],
@@ -157,9 +216,7 @@ def create_invoice(inputs: Mapping[str, Any], credentials: Credentials, http: Ht
         items.append(http.post("/v1/invoiceitems", step=f"item-{line['reference']}", form={
             "customer": customer, "invoice": invoice_id, "currency": currency,
             "amount": _line_amount(line, currency), "description": line["description"],
-            "metadata": {"quantity": format(Decimal(line["quantity"]), "f"),
-                         "unit_amount": format(Decimal(line["unit_amount"]), "f"),
-                         "reference": line["reference"], **(line.get("metadata") or {})},
+            "metadata": _line_metadata(line),
         }))
     if inputs["finalize"]:
         invoice = http.post(f"/v1/invoices/{quote(invoice_id, safe='')}/finalize",

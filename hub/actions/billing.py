@@ -26,7 +26,8 @@ from sqlalchemy.exc import IntegrityError
 
 from connectors.base import JSON
 from connectors.errors import Permanent, Retryable
-from connectors.stripe import ORG_METADATA_KEY, InvoiceOptions, minor_units
+from connectors.money import format_money
+from connectors.stripe import ORG_METADATA_KEY, InvoiceOptions, id_list, minor_units
 from hub.actions.connector import Binding, ConnectorContext, Done, bind
 from webapp.models import (
     BillingLine,
@@ -114,11 +115,12 @@ def _lines(org: Organization, entries: list[Timesheet], currency: str,
             f"{first_day.isoformat()} – {last_day.isoformat()}"
         lines.append({
             "reference": f"project-{project.id}",
-            "description": f"{project.name}: {_hours(hours)} h × {rate:.2f} "
-                           f"{currency.upper()} ({period})"[:500],
+            "description": f"{project.name}: {_hours(hours)} h × "
+                           f"{format_money(rate, currency)} ({period})"[:500],
             "quantity": str(hours), "unit_amount": str(rate),
+            # Never cut inside an id: the ids that do not fit are counted.
             "metadata": {"relaydesk_project_id": str(project.id),
-                         "timesheets": ",".join(str(e.id) for e in group)[:500]},
+                         "timesheets": id_list(e.id for e in group)},
         })
     if unrated:
         raise Permanent(f"no hourly rate for project(s) {', '.join(sorted(unrated))}: set one on "

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from connectors.base import JSON
 from connectors.errors import Permanent
 from connectors.hubspot import PRIORITIES
+from connectors.names import split_name
 from hub.actions.connector import Binding, ConnectorContext, bind
 from webapp.models import Customer, Organization
 
@@ -35,10 +36,8 @@ def _customer(cc: ConnectorContext, ref: str | None) -> Customer:
 
 
 def _names(customer: Customer) -> tuple[str | None, str | None]:
-    if not customer.name:
-        return None, None
-    first, _, last = customer.name.strip().partition(" ")
-    return first or None, last.strip() or None
+    """First and last name as CRMs want them ("Müller, Bernd", "Dr. Anna Schmidt")."""
+    return split_name(customer.name)
 
 
 def _company(cc: ConnectorContext, org: Organization | None) -> dict[str, Any]:

@@ -14,22 +14,27 @@ from __future__ import annotations
 import datetime as dt
 import html as html_lib
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from email.message import EmailMessage
 from email.utils import formataddr
+from pathlib import Path
 from typing import Any
 
 from marshmallow import Schema, fields, validate
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from connectors.email import SmtpSettings, build_message, send
+from connectors.email import OutgoingFile, SmtpSettings, build_message, send, size_of
 from connectors.errors import Permanent, Retryable
 from hub.actions.registry import ActionContext, register
 from hub.templating import TemplateFailure, render
 from triggers.email.loops import OWN_MESSAGE_ID_PREFIX
 from triggers.email.settings import blocked_address, split_list
 from webapp.access.customers import serving_portal
+from webapp.content.files import AttachmentStore, size_text
 from webapp.models import (
+    Attachment,
     Customer,
     InboundMail,
     Item,
@@ -171,15 +176,35 @@ class ItemSender:
 
     def send(self, session: Session, smtp: SmtpSettings, item: Item, address: str,
              subject: str, body: str, *, message: Message | None, template: str | None,
-             automatic: bool, html: bool = True) -> str:
-        """Mail ``address`` about ``item`` and record its Message-ID (replies thread in)."""
-        mail = build_message(smtp, [address], " ".join(subject.split()), body,
-                             html=_html(body) if html else None, headers=self.headers,
-                             sender_name=self.brand["name"])
+             automatic: bool, html: bool = True,
+             files: Sequence[tuple[Attachment, OutgoingFile]] = (),
+             link: Callable[[Attachment], str] | None = None) -> str:
+        """Mail ``address`` about ``item`` and record its Message-ID (replies thread in).
+        ``files`` go with it as attachments within the relay's size limit; the ones beyond
+        it are named in the text with ``link`` (their download address)."""
         domain = smtp.sender.rsplit("@", 1)[-1] or "relaydesk.local"
         message_id = f"{OWN_MESSAGE_ID_PREFIX}{uuid.uuid4().hex}@{domain}"
-        mail.replace_header("Message-ID", f"<{message_id}>")
-        send(smtp, mail)
+
+        def build(attached: Sequence[OutgoingFile], text: str) -> EmailMessage:
+            mail = build_message(smtp, [address], " ".join(subject.split()), text,
+                                 html=_html(text) if html else None, headers=self.headers,
+                                 sender_name=self.brand["name"], files=attached)
+            mail.replace_header("Message-ID", f"<{message_id}>")
+            return mail
+
+        def within(limit: int) -> EmailMessage:
+            budget = limit - size_of(build((), body)) - 4096  # headers of each part
+            attached, linked = [], []
+            for row, file in files:
+                cost = (len(file.data) * 4) // 3 + 512  # base64 and its part headers
+                if cost <= budget:
+                    attached.append(file)
+                    budget -= cost
+                else:
+                    linked.append(row)
+            return build(attached, body + _links_text(linked, link))
+
+        send(smtp, build([f for _, f in files], body), oversize=within if files else None)
         session.add(MailMessage(
             rfc_message_id=message_id, direction=MailDirection.OUT, item_id=item.id,
             message_id=message.id if message is not None else None, address=address,
@@ -197,6 +222,22 @@ def template_for(session: Session, event_type: str) -> dict[str, str]:
         return {"event_type": event_type, **DEFAULT_TEMPLATES[event_type]}
     raise Permanent(f"no mail template for {event_type!r}; add one under Mail → Mail "
                     "templates")
+
+
+def hold_address(session: Session, address: str) -> None:
+    """Serialize automatic mail to one address until this delivery's transaction ends: lanes
+    and workers run deliveries side by side, and two of them must not both count "under the
+    limit" before either has recorded its mail (PostgreSQL; SQLite runs one at a time)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                        {"key": f"relaydesk:automatic-mail:{address}"})
+
+
+def over_limit(session: Session, address: str, window_minutes: int, limit: int) -> bool:
+    """Whether ``address`` had ``limit`` automatic mails in the window (checked under
+    ``hold_address``, so the answer holds until this delivery has recorded its own)."""
+    hold_address(session, address)
+    return sent_recently(session, address, window_minutes) >= limit
 
 
 def sent_recently(session: Session, address: str, window_minutes: int) -> int:
@@ -245,7 +286,7 @@ def _html(text: str) -> str:
 
 
 @register("notify_followers", "E-mail the requester and followers (mail template)",
-          NotifySchema)
+          NotifySchema, calls_out=True)
 def notify_followers(ctx: ActionContext, params: dict[str, Any]) -> dict[str, Any]:
     session, event, item = ctx.session, ctx.event, ctx.item
     if item is None:
@@ -284,7 +325,7 @@ def notify_followers(ctx: ActionContext, params: dict[str, Any]) -> dict[str, An
             skipped[person.email] = "one of our own or a never-notify address"
         elif person.email in have_it:
             skipped[person.email] = "was on the e-mail itself"
-        elif automatic and sent_recently(session, person.email, window) >= limit:
+        elif automatic and over_limit(session, person.email, window, limit):
             skipped[person.email] = (f"rate limit: {limit} automatic mails in {window} "
                                      "minutes already")
         else:
@@ -324,6 +365,58 @@ def _send_one(ctx: ActionContext, item: Item, message: Message | None,
     tag = f"[#{item.id}]"
     if tag not in subject:
         subject = f"{subject} {tag}"
+    if author is not None and person.email == author.email:
+        body += _not_kept_text(ctx.event.data or {})
+    files = _message_files(ctx, message)
     identity.send(ctx.session, smtp, item, person.email, subject, body, message=message,
-                  template=template_key, automatic=automatic)
+                  template=template_key, automatic=automatic, files=files,
+                  link=_portal_link(ctx, item) if files else None)
     return person.email
+
+
+def _not_kept_text(data: dict[str, Any]) -> str:
+    """For the sender of a mail: the files of it that were not kept, and why (the intake
+    records them on the ``mail.received`` event)."""
+    not_kept = [str(n) for n in data.get("not_kept") or []]
+    if not not_kept:
+        return ""
+    lines = "\n".join(f"- {n}" for n in not_kept)
+    return (f"\n\nNot kept from your e-mail:\n{lines}\n"
+            "Please send these files another way (smaller, or as a link).")
+
+
+def _message_files(ctx: ActionContext,
+                   message: Message | None) -> list[tuple[Attachment, OutgoingFile]]:
+    """The files of a public reply, read from the attachment store."""
+    if message is None or not message.attachments:
+        return []
+    root = ctx.settings.get("ATTACHMENT_DIR") or \
+        str(Path(str(ctx.settings.get("DATA_DIR") or "data")) / "attachments")
+    store = AttachmentStore(root, 0)
+    found = []
+    for row in sorted(message.attachments, key=lambda a: a.id):
+        path = store.path(row.storage_key)
+        if path.exists():
+            found.append((row, OutgoingFile(row.filename, row.content_type,
+                                            path.read_bytes())))
+    return found
+
+
+def _portal_link(ctx: ActionContext, item: Item) -> Callable[[Attachment], str]:
+    portal = serving_portal(ctx.session, item)
+    base = str(ctx.settings.get("PUBLIC_URL") or "").rstrip("/")
+
+    def link(row: Attachment) -> str:
+        if portal is None or not base:
+            return f"on ticket #{item.id} in the portal"
+        return f"{base}/portal/{portal.slug}/attachments/{row.id}"
+
+    return link
+
+
+def _links_text(rows: Sequence[Attachment], link: Callable[[Attachment], str] | None) -> str:
+    if not rows:
+        return ""
+    lines = "\n".join(f"- {r.filename} ({size_text(r.size)}): "
+                      f"{link(r) if link else 'in the portal'}" for r in rows)
+    return f"\n\nToo large to send by e-mail, download from the portal:\n{lines}"

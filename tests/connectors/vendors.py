@@ -309,6 +309,26 @@ class StripeLike(FakeVendor):
                 self.idempotent[key] = (fingerprint, status, copy.deepcopy(payload))
         return status, payload, {}
 
+    def _check_amount(self, amount: int, currency: str) -> None:
+        """Stripe's documented refusals (docs.stripe.com/currencies#special-cases): amounts
+        in three-decimal currencies must end in 0; ISK amounts must be whole krónur."""
+        if currency.lower() in ("bhd", "jod", "kwd", "omr", "tnd") and amount % 10:
+            raise HttpError(400, self.error_body(
+                400, f"Invalid amount: {currency.upper()} amounts must be a multiple of 10.",
+                "invalid_request_error"))
+        if currency.lower() == "isk" and amount % 100:
+            raise HttpError(400, self.error_body(
+                400, "Invalid amount. Currency ISK has become effectively zero-decimal and "
+                "charged amounts must be evenly divisible by 100.", "invalid_request_error"))
+
+    def _check_metadata(self, metadata: dict[str, Any]) -> None:
+        """Stripe's metadata limits: 50 keys, keys up to 40 and values up to 500 characters."""
+        too_long = [k for k, v in metadata.items() if len(k) > 40 or len(str(v)) > 500]
+        if len(metadata) > 50 or too_long:
+            raise HttpError(400, self.error_body(
+                400, "Invalid metadata: at most 50 keys, keys up to 40 and values up to 500 "
+                "characters.", "invalid_request_error"))
+
     def _missing(self, kind: str, ident: str) -> HttpError:
         return HttpError(404, {"error": {"type": "invalid_request_error",
                                          "code": "resource_missing",
@@ -381,6 +401,8 @@ class StripeLike(FakeVendor):
                         "invalid_request_error"))
                 item = copy.deepcopy(fixtures["invoiceitem"])
                 amount = int(form["amount"])
+                self._check_amount(amount, str(form.get("currency", "")))
+                self._check_metadata(form.get("metadata") or {})
                 item.update(id=_stripe_id("ii"), customer=form["customer"],
                             invoice=invoice["id"], amount=amount, currency=form["currency"],
                             description=form.get("description"),

@@ -3,12 +3,16 @@ words, and sender/recipient addresses from headers that are often malformed."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import codecs
+import quopri
 import re
 from dataclasses import dataclass
-from email.header import decode_header
 from email.headerregistry import Address
 from email.utils import getaddresses
+
+from charset_normalizer import from_bytes
 
 # Labels seen in real mail that Python does not know, or knows as a narrower charset than the
 # senders meant (GB2312 mail is routinely GBK; ISO-8859-1 mail is routinely Windows-1252).
@@ -50,12 +54,49 @@ def decode_bytes(data: bytes, charset: str | None = None) -> str:
     return data.decode(declared or "latin-1", errors="replace")
 
 
+#: Codecs charset-normalizer tells apart reliably even in a few bytes of a header: the
+#: multi-byte ones. A single-byte guess on a name is a coin toss, so Windows-1252 (what
+#: such mail mostly is) wins unless the mail itself declares a charset.
+_DETECTABLE = frozenset({"shift_jis", "cp932", "euc_jp", "iso2022_jp", "gb18030", "gb2312",
+                         "big5", "big5hkscs", "cp949", "euc_kr", "cp950"})
+
+
+def detect_codec(data: bytes, hint: str | None = None) -> str:
+    """The codec of 8-bit text that declares no charset (raw bytes in a header): UTF-8
+    when it is valid UTF-8 (RFC 6532 mail, and most mail today), else ``hint`` (the
+    charset the mail declares for its text) when it decodes cleanly, else a multi-byte
+    charset ``charset-normalizer`` detects, else Windows-1252."""
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    codec = codec_for(hint)
+    if codec and codec != "utf-8":
+        try:
+            data.decode(codec)
+            return codec
+        except (UnicodeDecodeError, LookupError):
+            pass
+    best = from_bytes(data).best() if len(data) >= 4 else None
+    if best is not None and best.encoding in _DETECTABLE:
+        return str(best.encoding)
+    return "cp1252"
+
+
+def detect_bytes(data: bytes, hint: str | None = None) -> str:
+    """``data`` as text by ``detect_codec`` (bytes it cannot map are replaced)."""
+    codec = detect_codec(data, hint)
+    return data.decode(codec, errors="replace") if codec != "cp1252" else decode_bytes(data)
+
+
 def unescape_raw(value: str) -> str:
-    """A header value the parser read as ASCII with surrogate escapes (8-bit bytes sent
-    without encoding, common in spam and old clients) as real text."""
+    """A header value the parser read with surrogate escapes (8-bit bytes sent without
+    encoding, common in old clients and RFC 6532 mail) as real text. The value may mix
+    them with text already decoded (an encoded word beside raw bytes)."""
     if not any("\udc80" <= ch <= "\udcff" for ch in value):
         return value
-    return decode_bytes(value.encode("ascii", "surrogateescape"))
+    return detect_bytes(value.encode("utf-8", "surrogateescape"))
 
 
 _WHITESPACE = re.compile(r"\s+")
@@ -73,22 +114,45 @@ def storable_text(value: str) -> str:
     return _LONE_SURROGATE.sub("\ufffd", value)
 
 
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([QqBb])\?([^?]*)\?=")  # spaces: real mail
+
+
+def _decode_word(charset: str, encoding: str, text: str) -> str | None:
+    """One RFC 2047 encoded word's text, or None when it does not decode."""
+    charset = charset.split("*", 1)[0]  # RFC 2231 language suffix: utf-8*en
+    try:
+        if encoding in "Bb":
+            data = base64.b64decode(text + "=" * (-len(text) % 4))
+        else:
+            data = quopri.decodestring(text.replace("_", " ").encode("ascii"), header=True)
+    except (ValueError, binascii.Error, UnicodeEncodeError):
+        return None
+    return decode_bytes(data, charset)
+
+
 def decode_words(value: str | None) -> str:
-    """A header value with RFC 2047 encoded words decoded (each word in its own charset;
-    whitespace between adjacent encoded words dropped, as the RFC says), on one line."""
+    """A header value with RFC 2047 encoded words decoded (each word in its own charset),
+    on one line. Whitespace between two adjacent encoded words is dropped, as the RFC says;
+    whitespace between text and an encoded word — a fold right before the word, say — is
+    kept (the stdlib's ``decode_header`` loses it: "Re: Your orderÜberweisung")."""
     if not value:
         return ""
     value = unescape_raw(str(value))
-    try:
-        parts = decode_header(value)
-    except Exception:  # a broken encoded word: keep the text as it came
-        parts = [(value, None)]
-    pieces = []
-    for chunk, charset in parts:
-        if isinstance(chunk, bytes):
-            pieces.append(decode_bytes(chunk, charset))
+    pieces: list[str] = []
+    position, last_was_word = 0, False
+    for match in _ENCODED_WORD.finditer(value):
+        between = value[position:match.start()]
+        decoded = _decode_word(*match.groups())
+        if decoded is None:  # a broken encoded word: keep it as it came
+            pieces.append(between + match.group(0))
+            last_was_word = False
         else:
-            pieces.append(chunk)
+            if not (last_was_word and not between.strip()):
+                pieces.append(between)
+            pieces.append(decoded)
+            last_was_word = True
+        position = match.end()
+    pieces.append(value[position:])
     return _WHITESPACE.sub(" ", "".join(pieces)).strip()
 
 
@@ -102,12 +166,28 @@ class MailAddress:
 
 
 # Control characters (NUL included) are never part of an address a person could have sent.
-_ADDR_SPEC = re.compile(r"^[^@\s<>\"(),;:\[\]\\\x00-\x1f\x7f]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
+# The domain may be internationalized (RFC 6532: jdöe@mächine.example): letters of any script.
+_ADDR_SPEC = re.compile(
+    r"^[^@\s<>\"(),;:\[\]\\\x00-\x1f\x7f]+@(?:[^\W_]|-)+(\.(?:[^\W_]|-)+)*$")
 _ANGLE = re.compile(r"<\s*([^<>\s]+@[^<>\s]+?)\s*>")
 
 
 def is_address(value: str) -> bool:
     return len(value or "") <= 254 and bool(_ADDR_SPEC.match(value or ""))
+
+
+def canonical_address(spec: str) -> str:
+    """An address as we store and compare it: lower case, an internationalized domain
+    (RFC 6532: jdöe@mächine.example) as its IDNA A-label (jdöe@xn--mchine-eua.example) —
+    the same mailbox, in the form DNS, relays and our address rules read. The local part
+    is kept as sent (it may be UTF-8 too)."""
+    local, _, domain = spec.lower().rpartition("@")
+    if domain.isascii():
+        return spec.lower()
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:  # not a valid IDN: kept as sent, and the address rules decide
+        return spec.lower()
 
 
 def _clean_name(name: str, email: str) -> str:
@@ -124,7 +204,7 @@ def _from_parsed(addresses: list[Address]) -> list[MailAddress]:
         except Exception:
             continue
         if is_address(spec):
-            found.append(MailAddress(spec.lower(), _clean_name(name, spec.lower())))
+            found.append(MailAddress(canonical_address(spec), _clean_name(name, spec.lower())))
     return found
 
 
@@ -140,7 +220,8 @@ def parse_addresses(raw: str | None, parsed: list[Address] | None = None) -> lis
     if not found:
         for name, spec in getaddresses([raw]):
             if is_address(spec):
-                found.append(MailAddress(spec.lower(), _clean_name(name, spec.lower())))
+                found.append(MailAddress(canonical_address(spec),
+                                         _clean_name(name, spec.lower())))
     return list({a.email: a for a in reversed(found)}.values())[::-1]
 
 
@@ -154,19 +235,20 @@ def parse_sender(raw: str | None, parsed: list[Address] | None = None) -> MailAd
     angles = [a.lower() for a in _ANGLE.findall(raw)]
     candidates = _from_parsed(parsed or [])
     first = candidates[0] if candidates else None
-    if first is not None and (not angles or first.email in angles):
+    if first is not None and (not angles or first.email in map(canonical_address, angles)):
         name = _display_name(raw, first.email) or first.name or _comment_name(raw, first.email)
         return MailAddress(first.email, name)
     if angles and is_address(angles[0]):
         email = angles[0]
         before = raw[: raw.lower().index(f"<{email}") if f"<{email}" in raw.lower() else 0]
         before = before.split(",")[-1] if raw.count("<") > 1 else before
-        return MailAddress(email, _clean_name(before, email))
+        return MailAddress(canonical_address(email), _clean_name(before, email))
     if not any(ch in raw for ch in '<>"'):
         tokens = raw.split()
         if tokens and is_address(tokens[-1]):
             email = tokens[-1].lower()
-            return MailAddress(email, _clean_name(" ".join(tokens[:-1]), email))
+            return MailAddress(canonical_address(email),
+                               _clean_name(" ".join(tokens[:-1]), email))
     return None
 
 

@@ -246,6 +246,7 @@ class _Placement:
     auto_reason: str | None = None
     support_address_id: int | None = None
     refused: list[str] = field(default_factory=list)  # threads the sender may not enter
+    reused_message_id: bool = False  # another mail came with this Message-ID before
 
     def __post_init__(self) -> None:
         self.store = AttachmentStore(self.settings.attachment_dir,
@@ -266,6 +267,7 @@ class _Placement:
         people = People(self.session, self.settings)
         if parsed.sender is None:
             raw_from = parsed.header("from")
+            self._ignore_automatic(self._classify(people))  # a bounce without a usable From
             raise Rejected(f"no usable sender address (From: {raw_from!r})" if raw_from
                            else "no sender: the From header is missing")
         sender = parsed.sender.email
@@ -274,9 +276,15 @@ class _Placement:
             if seen.direction == MailDirection.OUT:
                 raise Ignored(f"our own mail came back (Message-ID <{parsed.message_id}>, sent "
                               f"for item #{seen.item_id})", seen.item_id)
-            raise Ignored(f"a copy of a mail received before (same Message-ID "
-                          f"<{parsed.message_id}>, inbound mail {seen.inbound_mail_id})",
-                          seen.item_id)
+            if self._same_content(seen.inbound_mail_id):
+                raise Ignored(f"a copy of a mail received before (same Message-ID "
+                              f"<{parsed.message_id}> and content, inbound mail "
+                              f"{seen.inbound_mail_id})", seen.item_id)
+            # Another mail under a Message-ID already used (broken or reused ids happen
+            # in real mail): placed as a mail of its own, indexed under a unique key.
+            self.reused_message_id = True
+            row.notes = [*row.notes, f"Message-ID <{parsed.message_id}> was used before by "
+                         f"inbound mail {seen.inbound_mail_id} with other content"]
         search = find_thread(self.session, parsed, sender)
         thread = search.thread
         if search.refused:  # the admin sees why a "reply" became a ticket of its own
@@ -285,22 +293,49 @@ class _Placement:
             log.warning("inbound mail not threaded into an item its sender may not see",
                         extra={"inbound_mail_id": row.id, "sender": sender,
                                "refused": search.refused})
-        verdict = loops.classify(
-            parsed.headers, subject=parsed.subject, sender=sender,
-            envelope_from=row.envelope_from, content_type=parsed.top_content_type,
-            message_id=parsed.message_id, own_addresses=sorted(people.own))
-        if verdict:
-            self.auto_reason = verdict.reason
-            item_id = thread.item.id if thread else self._bounced_item()
-            where = f" to item #{item_id}" if item_id else ""
-            what = {"bulk": "bulk or list mail", "bounce": "a bounce",
-                    "loop": "a mail loop"}.get(verdict.kind or "", "an automatic reply")
-            raise Ignored(f"{what}{where} ({verdict.reason}): automatic mail never creates "
-                          "tickets or messages, and is never answered", item_id)
+        self._ignore_automatic(self._classify(people), thread)
         if thread is not None:
             self._reply(people, thread)
         else:
             self._new_item(people)
+
+    def _classify(self, people: People) -> loops.Verdict:
+        parsed = self.parsed
+        return loops.classify(
+            parsed.headers, subject=parsed.subject,
+            sender=parsed.sender.email if parsed.sender else None,
+            envelope_from=self.row.envelope_from, content_type=parsed.top_content_type,
+            message_id=parsed.message_id, own_addresses=sorted(people.own),
+            part_types=parsed.part_types, text=parsed.text, raw_from=parsed.header("from"))
+
+    def _ignore_automatic(self, verdict: loops.Verdict, thread: Thread | None = None) -> None:
+        """Raise ``Ignored`` (kept, with the reason) for mail a machine wrote."""
+        if not verdict:
+            return
+        self.auto_reason = verdict.reason
+        item_id = thread.item.id if thread else self._bounced_item()
+        where = f" to item #{item_id}" if item_id else ""
+        what = {"bulk": "bulk or list mail", "bounce": "a bounce", "loop": "a mail loop",
+                "notice": "a system notice"}.get(verdict.kind or "", "an automatic reply")
+        raise Ignored(f"{what}{where} ({verdict.reason}): automatic mail never creates "
+                      "tickets or messages, and is never answered", item_id)
+
+    def _same_content(self, inbound_id: int | None) -> bool:
+        """Is this mail the same as stored mail ``inbound_id`` — same sender, subject, text
+        and attachments (a copy that came again by another route has other Received
+        headers, so the bytes alone cannot tell)?"""
+        if inbound_id is None:
+            return True
+        earlier = self.session.get(InboundMail, inbound_id)
+        if earlier is None:
+            return True
+        if earlier.sha256 == self.row.sha256:
+            return True
+        try:
+            before = parse_message(earlier.raw)
+        except Exception:  # the earlier mail could not be read: it was not this one
+            return False
+        return content_fingerprint(before) == content_fingerprint(self.parsed)
 
     def _bounced_item(self) -> int | None:
         items = [known_message(self.session, mid) for mid in self.parsed.embedded_message_ids]
@@ -447,6 +482,8 @@ class _Placement:
     def _index(self, item: Item, message: Message, original_html: str | None) -> None:
         message_id = self.parsed.message_id or \
             f"inbound-{self.row.id}.{self.row.sha256[:16]}@relaydesk.invalid"
+        if self.reused_message_id:  # the id belongs to an earlier, different mail
+            message_id = f"{message_id[:200]}#inbound-{self.row.id}"
         self.session.add(MailMessage(
             rfc_message_id=message_id, direction=MailDirection.IN, item_id=item.id,
             message_id=message.id, inbound_mail_id=self.row.id,
@@ -471,12 +508,26 @@ class _Placement:
             # Automatic mail never gets here, so every new item is acknowledged (the
             # acknowledgement action still applies the per-address rate limit).
             "acknowledge": new_item,
+            # Files of the mail that were not kept, and why: the acknowledgement says so.
+            "not_kept": [n.removeprefix("attachment ") for n in row.notes
+                         if n.startswith("attachment ")],
         }
         emit(self.session, "mail.received", "item", item.id, data=data)
         self.session.flush()
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def content_fingerprint(parsed: ParsedMail) -> str:
+    """What makes two mails the same mail: sender, subject, text and attachments."""
+    digest = hashlib.sha256()
+    parts = [parsed.sender.email if parsed.sender else "", parsed.subject,
+             re.sub(r"\s+", " ", parsed.text).strip(),
+             *sorted(hashlib.sha256(a.data).hexdigest() for a in parsed.attachments)]
+    for part in parts:
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\x00")
+    return digest.hexdigest()
 
 
 def _title(subject: str) -> str:

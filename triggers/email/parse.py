@@ -19,11 +19,13 @@ from triggers.email.decode import (
     MailAddress,
     decode_bytes,
     decode_words,
+    detect_codec,
     parse_addresses,
     parse_sender,
     storable_text,
 )
 from triggers.email.errors import Unparseable
+from triggers.email.tnef import is_tnef, tnef_files
 from webapp.content.html import html_to_text, sanitize_html
 
 MAX_MESSAGE_ID = 250
@@ -60,6 +62,7 @@ class ParsedMail:
     top_content_type: str
     embedded_message_ids: list[str]  # of mails attached to this one (bounces quote ours)
     defects: list[str] = field(default_factory=list)
+    part_types: list[str] = field(default_factory=list)  # of every MIME part, in order
 
     def header(self, name: str) -> str | None:
         values = self.headers.get(name.lower())
@@ -86,6 +89,8 @@ def _repair_start(raw: bytes) -> bytes:
     block (a folded line that lost its indent) into continuations: either would otherwise
     end the headers early."""
     raw = raw.removeprefix(b"\xef\xbb\xbf").lstrip(b"\r\n")
+    if raw[:1] in (b" ", b"\t") and _HEADER_LINE.match(raw.lstrip(b" \t")):
+        raw = raw.lstrip(b" \t")  # a first header indented: a fold of nothing, so a header
     lines = raw.splitlines(keepends=True)
     start = 0
     if not (raw.startswith(b"From ") or _HEADER_LINE.match(raw)):
@@ -101,7 +106,34 @@ def _repair_start(raw: bytes) -> bytes:
         line = head[i]
         if not _HEADER_LINE.match(line) and line[:1] not in (b" ", b"\t"):
             head[i] = b" " + line
-    return b"".join(head + lines[end:])
+    return b"".join(_utf8_headers(head, raw) + lines[end:])
+
+
+_CHARSET = re.compile(rb"""charset\s*=\s*["']?([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)
+
+
+def _utf8_headers(head: list[bytes], raw: bytes) -> list[bytes]:
+    """Header lines with raw 8-bit bytes in a charset other than UTF-8, as UTF-8: decoded
+    together (a name and a subject tell more than one alone) by the charset the mail
+    declares for its text, else by detection — the stdlib would keep them as undecodable
+    bytes that later read as Latin-1."""
+    eight_bit = [i for i, line in enumerate(head) if max(line, default=0) > 0x7F]
+    if not eight_bit:
+        return head
+    joined = b"".join(head[i] for i in eight_bit)
+    try:
+        joined.decode("utf-8")
+        return head  # UTF-8 already (RFC 6532): the decoders read it as such
+    except UnicodeDecodeError:
+        pass
+    declared = [m.group(1).decode("ascii", "replace") for m in _CHARSET.finditer(raw[:65536])]
+    hint = next((c for c in declared if c.lower() not in ("us-ascii", "utf-8", "utf8")), None)
+    codec = detect_codec(joined, hint)
+    head = list(head)
+    for i in eight_bit:
+        head[i] = (decode_bytes(head[i]) if codec == "cp1252" else
+                   head[i].decode(codec, errors="replace")).encode("utf-8")
+    return head
 
 
 def parse_message(raw: bytes) -> ParsedMail:
@@ -138,7 +170,16 @@ def parse_message(raw: bytes) -> ParsedMail:
         top_content_type=message.get_content_type(),
         embedded_message_ids=body.embedded_message_ids,
         defects=[type(d).__name__ for d in message.defects],
+        part_types=_part_types(message),
     ))
+
+
+def _part_types(message: Message) -> list[str]:
+    """Content types of every part (reports and returned mails are told by these)."""
+    try:
+        return [part.get_content_type() for part in message.walk()][:200]
+    except Exception:  # a broken tree: what the top says is all we know
+        return [message.get_content_type()]
 
 
 _T = TypeVar("_T")
@@ -230,6 +271,8 @@ _BODY = re.compile(r"<body[^>]*>(.*?)(</body\s*>|\Z)", re.IGNORECASE | re.DOTALL
 _HEAD = re.compile(r"<head[^>]*>.*?</head\s*>|<title[^>]*>.*?</title\s*>", re.IGNORECASE
                    | re.DOTALL)
 _DELIMITER = re.compile(rb"(?m)^--([^\s-][^\r\n]{2,69}?|-[^\r\n]{2,69}?)\s*$")
+_FORWARDED = ("message/rfc822", "message/global")
+_FORWARD_LINE = "---------- Forwarded message ----------"
 _EXTENSIONS = {"message/delivery-status": ".txt", "text/rfc822-headers": ".txt",
                "message/rfc822": ".eml", "text/plain": ".txt", "application/octet-stream": ".bin",
                "message/disposition-notification": ".txt"}
@@ -274,11 +317,21 @@ def text_to_html(text: str) -> str:
     )
 
 
+_HTML_START = re.compile(r"<html\b", re.IGNORECASE)
+_PROLOGUE = re.compile(r"<!DOCTYPE[^>]*>|<\?xml[^>]*\?>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
+
+
 def body_of_document(value: str) -> str:
     """What is inside ``<body>`` of an HTML document (all of it if there is none), without
-    the head and title."""
+    the head and title — with any text the sender put before ``<html>`` (a mailer's
+    plain-text lead-in, a signature tool's note) in front, as readers show it."""
     match = _BODY.search(value)
-    return _HEAD.sub("", match.group(1) if match else value)
+    body = _HEAD.sub("", match.group(1) if match else value)
+    start = _HTML_START.search(value)
+    lead = _PROLOGUE.sub("", value[:start.start()]) if start and match else ""
+    if lead.strip():
+        body = (lead if "<" in lead else text_to_html(lead)) + body
+    return body
 
 
 def clean_html(value: str) -> str:
@@ -295,6 +348,23 @@ def _is_body_text(part: Message, ctype: str | None = None) -> str | None:
     return ctype[5:]
 
 
+_RAW_NAME = re.compile(r"""(?:^|;)\s*(?:file)?name\s*=\s*([^";\r\n][^;\r\n]*)""",
+                       re.IGNORECASE)
+
+
+def _raw_parameter_name(part: Message) -> str | None:
+    """A file name the stdlib misreads because the sender did not quote it: an encoded
+    word (``filename==?utf-8?B?…?=``) or a name with spaces (``name=This is a test.txt``)."""
+    for header in ("content-disposition", "content-type"):
+        for key, value in part.raw_items():
+            if key.strip().lower() != header:
+                continue
+            found = _RAW_NAME.search(re.sub(r"\r?\n[ \t]+", " ", str(value)))
+            if found:
+                return decode_words(found.group(1).strip()) or None
+    return None
+
+
 def _filename(part: Message, index: int) -> str:
     try:
         name = part.get_filename()
@@ -302,6 +372,9 @@ def _filename(part: Message, index: int) -> str:
         name = None
     if name and "=?" in name:
         name = decode_words(name)
+    unquoted = _raw_parameter_name(part)
+    if unquoted and (not name or (unquoted.startswith(name) and len(unquoted) > len(name))):
+        name = unquoted
     ctype = part.get_content_type()
     if not name and ctype == "message/rfc822":
         payload = part.get_payload()
@@ -328,12 +401,15 @@ class _Body:
         self.plain_alternative: str | None = None
         self.attachments: list[ParsedAttachment] = []
         self.embedded_message_ids: list[str] = []
+        self.forwarded: dict[int, str] = {}  # index in parts → the forwarded mail as HTML
 
     def collect(self, part: Message, attachments_only: bool = False) -> None:
         ctype = part.get_content_type()
         if ctype.startswith("message/") or ctype == "text/rfc822-headers":
             self._attach(part)
             self._note_embedded_ids(part)
+            if ctype in _FORWARDED and not attachments_only:
+                self._show_forwarded(part)
             return
         if ctype.startswith("multipart/") and not part.is_multipart():
             self._recover(part, attachments_only)
@@ -398,10 +474,38 @@ class _Body:
         if not data.strip():
             return  # nothing to keep (an empty part, or one the sender cut off)
         content_id = (str(part.get("content-id") or "")).strip().strip("<>") or None
-        self.attachments.append(ParsedAttachment(
+        attachment = ParsedAttachment(
             filename=_filename(part, len(self.attachments) + 1),
             content_type=part.get_content_type(), data=data,
-            content_id=content_id, inline=part.get_content_disposition() != "attachment"))
+            content_id=content_id, inline=part.get_content_disposition() != "attachment")
+        self.attachments.append(attachment)
+        if is_tnef(attachment):
+            self.attachments += tnef_files(attachment.data)
+
+    def _show_forwarded(self, part: Message) -> None:
+        """A forwarded message (message/rfc822, attached or inline) shown in the body as
+        mail clients show it — its sender, date, subject and text — besides the .eml kept."""
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else None
+        if not isinstance(inner, Message):
+            return
+        body = _Body()
+        body.collect(inner)
+        raw_html, _, text, _ = body.result()
+        sender = parse_sender(_raw(inner, "from"), _parsed_addresses(inner, "from"))
+        lines = [("From", str(sender) if sender else decode_words(_raw(inner, "from"))),
+                 ("Date", decode_words(_raw(inner, "date"))),
+                 ("Subject", decode_words(_raw(inner, "subject"))),
+                 ("To", ", ".join(str(a) for a in _all_addresses(inner, "to")))]
+        lines = [(name, value) for name, value in lines if value]
+        if not lines and not raw_html.strip():
+            return
+        # As text unless the mail's own body is HTML (decided in ``result``).
+        shown = "".join(f"<br>{name}: {html_lib.escape(value)}" for name, value in lines)
+        self.forwarded[len(self.parts)] = (
+            f"<div><p>{_FORWARD_LINE}{shown}</p>{raw_html}</div>")
+        self.parts.append(("plain", "\n".join(
+            [_FORWARD_LINE, *(f"{name}: {value}" for name, value in lines), "", text])))
 
     def _note_embedded_ids(self, part: Message) -> None:
         text = _payload_bytes(part)[:65536].decode("utf-8", "replace")
@@ -414,6 +518,8 @@ class _Body:
         if not self.parts:
             return "", "", "", "text/plain"
         if any(subtype == "html" for subtype, _ in self.parts):
+            self.parts = [("html", self.forwarded[i]) if i in self.forwarded else part
+                          for i, part in enumerate(self.parts)]
             raw = "".join(body_of_document(t) if s == "html" else text_to_html(t)
                           for s, t in self.parts)
             html = sanitize_html(raw).strip()
