@@ -57,6 +57,13 @@ def _rate_limit(value: str) -> str:
     return value.strip()
 
 
+def _proxy_count(value: str) -> int:
+    text = value.strip() or "0"
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(f"expected the number of proxies in front (0, 1, 2 …), got {value!r}")
+    return int(text)
+
+
 GENERATED_SECRET_KEY = "<generated into DATA_DIR/secret.key>"
 """SECRET_KEY's default: a random key is generated once into the data folder."""
 
@@ -88,7 +95,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REQUEST_MAX_BYTES", "REQUEST_MAX_BYTES", 105 * 1024 * 1024, int,
             "Largest request body (a reply with several attachments), in bytes."),
     Setting("RELAYDESK_ADMIN_USERNAME", "ADMIN_USERNAME", "admin", str,
-            "Admin created on first start of `relaydesk run`."),
+            "Admin created on first start of `relaydesk run`, or by `relaydesk setup` (which "
+            "needs a password of 12 characters or more, never the default)."),
     Setting("RELAYDESK_ADMIN_PASSWORD", "ADMIN_PASSWORD", "admin", str,
             "Password of that admin (printed at start-up)."),
     Setting("RELAYDESK_ADMIN_EMAIL", "ADMIN_EMAIL", "admin@example.com", str,
@@ -135,9 +143,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HUB_MAX_DEPTH", "HUB_MAX_DEPTH", 5, int,
             "How many recipe actions may trigger each other in a chain (loop bound)."),
     Setting("HUB_BATCH_SIZE", "HUB_BATCH_SIZE", 50, int,
-            "Deliveries one worker job claims at a time."),
+            "Events one worker job matches per pass (deliveries are claimed one by one)."),
     Setting("HUB_SWEEP_GRACE_SECONDS", "HUB_SWEEP_GRACE_SECONDS", 30.0, float,
             "Events not processed after this long are enqueued again by the sweeper."),
+    Setting("HUB_LANES", "HUB_LANES", 8, int,
+            "Deliveries one `relaydesk worker` runs at once (threads; one stays for "
+            "internal actions)."),
+    Setting("HUB_LANES_PER_DESTINATION", "HUB_LANES_PER_DESTINATION", 2, int,
+            "Of those, how many may call the same webhook endpoint or vendor step at once."),
+    Setting("HEALTH_WORKER_WINDOW_SECONDS", "HEALTH_WORKER_WINDOW_SECONDS", 30.0, float,
+            "/health counts the workers that sent a heartbeat within this many seconds."),
+    Setting("HEALTH_REQUIRE_WORKERS", "HEALTH_REQUIRE_WORKERS", True, _bool,
+            "/health answers 503 when events or deliveries wait and no worker is alive."),
     Setting("HUB_INPROCESS_RUNNER", "HUB_INPROCESS_RUNNER", True, _bool,
             "Without REDIS_URL, work the ledger in a thread of the web process."),
     Setting("SCHEDULER_INTERVAL_SECONDS", "SCHEDULER_INTERVAL_SECONDS", 5.0, float,
@@ -175,6 +192,11 @@ SETTINGS: tuple[Setting, ...] = (
             _rate_limit, "Failed staff sign-ins per client address (any account)."),
     Setting("SESSION_COOKIE_SECURE", "SESSION_COOKIE_SECURE", False, _bool,
             "Send the sign-in cookie over HTTPS only: set it to true behind HTTPS."),
+    Setting("TRUSTED_PROXIES", "TRUSTED_PROXIES", 0, _proxy_count,
+            "How many reverse proxies (nginx, a load balancer) stand in front of the web "
+            "processes: the client's address and scheme are then read from the last that many "
+            "X-Forwarded-For / X-Forwarded-Proto entries, so per-address limits count clients, "
+            "not the proxy. 0: no proxy header is trusted."),
     Setting("PORTAL_LINK_MINUTES", "PORTAL_LINK_MINUTES", 30, int,
             "How long a one-time sign-in link stays valid."),
     Setting("LOG_LEVEL", "LOG_LEVEL", "INFO", str, "Log level (structured JSON lines)."),
