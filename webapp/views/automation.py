@@ -10,6 +10,8 @@ from flask_appbuilder import AppBuilder
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from webapp.access.interface import ScopedInterface
 from webapp.automation import delivery_ledger, wake_workers
@@ -28,6 +30,7 @@ from webapp.models import (
 )
 from webapp.views.base import ScopedModelView
 from webapp.views.json_field import json_fields
+from webapp.views.labels import add_screen
 
 _READ_ONLY = {"list", "show"}
 
@@ -37,6 +40,10 @@ _READ_ONLY = {"list", "show"}
 
 
 class EventView(ScopedModelView):
+    list_title = _l("Events")
+    show_title = _l("Event")
+    add_title = _l("New event")
+    edit_title = _l("Edit event")
     route_base = "/events"
     class_permission_name = "Event"
     datamodel = ScopedInterface(Event)
@@ -49,6 +56,10 @@ class EventView(ScopedModelView):
 
 
 class DeliveryView(ScopedModelView):
+    list_title = _l("Deliveries")
+    show_title = _l("Delivery")
+    add_title = _l("New delivery")
+    edit_title = _l("Edit delivery")
     route_base = "/deliveries"
     class_permission_name = "Delivery"
     datamodel = ScopedInterface(Delivery)
@@ -60,7 +71,7 @@ class DeliveryView(ScopedModelView):
     search_columns = ["event", "recipe", "status", "action_type", "created_at"]
     base_order = ("id", "desc")
 
-    @action("replay", "Replay", "Run the selected deliveries again?", "fa-repeat",
+    @action("replay", _l("Replay"), _l("Run the selected deliveries again?"), "fa-repeat",
             multiple=True, single=True)
     def replay(self, items: Any) -> Any:
         items = items if isinstance(items, list) else [items]
@@ -71,11 +82,15 @@ class DeliveryView(ScopedModelView):
                 ledger.replay(delivery)
                 replayed += 1
         wake_workers()
-        flash(f"{replayed} deliveries queued again", "success")
+        flash(gettext("%(count)d deliveries queued again", count=replayed), "success")
         return redirect(request.referrer or self.get_redirect())
 
 
 class RecipeActionView(ScopedModelView):
+    list_title = _l("Recipe actions")
+    show_title = _l("Recipe action")
+    add_title = _l("New recipe action")
+    edit_title = _l("Edit recipe action")
     route_base = "/recipe-actions"
     class_permission_name = "RecipeAction"
     datamodel = ScopedInterface(RecipeAction)
@@ -84,13 +99,17 @@ class RecipeActionView(ScopedModelView):
     edit_columns = add_columns
     show_columns = add_columns
     add_form_extra_fields = json_fields("params", help_texts={
-        "params": 'Inputs of the action as JSON, e.g. {"status": "Done"}; strings may use '
-                  "templates like {{ item.title }}"})
+        "params": _l('Inputs of the action as JSON, e.g. {"status": "Done"}; strings may use '
+                     "templates like {{ item.title }}")})
     edit_form_extra_fields = add_form_extra_fields
     base_order = ("position", "asc")
 
 
 class RecipeView(ScopedModelView):
+    list_title = _l("Recipes")
+    show_title = _l("Recipe")
+    add_title = _l("New recipe")
+    edit_title = _l("Edit recipe")
     route_base = "/recipes"
     class_permission_name = "Recipe"
     datamodel = ScopedInterface(Recipe)
@@ -104,9 +123,9 @@ class RecipeView(ScopedModelView):
     show_template = "relaydesk/recipe_show.html"
     base_order = ("position", "asc")
     _help = {
-        "trigger_filter": 'Optional, e.g. {"field": "status", "to": "Done"}',
-        "conditions": 'Optional, e.g. {"match": "all", "rules": [{"field": "item.priority", '
-                      '"op": "gte", "value": 4}]}',
+        "trigger_filter": _l('Optional, e.g. {"field": "status", "to": "Done"}'),
+        "conditions": _l('Optional, e.g. {"match": "all", "rules": [{"field": "item.priority", '
+                         '"op": "gte", "value": 4}]}'),
     }
     add_form_extra_fields = json_fields("trigger_filter", "conditions", help_texts=_help)
     edit_form_extra_fields = add_form_extra_fields
@@ -116,22 +135,27 @@ class RecipeView(ScopedModelView):
     def rerun_failed(self, pk: int) -> Any:
         recipe = self.datamodel.get(pk)
         if recipe is None:
-            flash("No such recipe", "danger")
+            flash(gettext("No such recipe"), "danger")
             return redirect(self.get_redirect())
         raw = request.form.get("since", "")
         try:
             since = dt.datetime.fromisoformat(raw)
         except ValueError:
-            flash(f"'since' must be a date and time like 2026-11-23T08:00, got {raw!r}",
-                  "danger")
+            flash(gettext("'since' must be a date and time like 2026-11-23T08:00, got "
+                          "%(value)r", value=raw), "danger")
             return redirect(request.referrer or self.get_redirect())
         replayed = delivery_ledger().rerun_failed(recipe.id, since.replace(tzinfo=None))
         wake_workers()
-        flash(f"{len(replayed)} failed deliveries of {recipe.name!r} queued again", "success")
+        flash(gettext("%(count)d failed deliveries of %(recipe)r queued again",
+                      count=len(replayed), recipe=recipe.name), "success")
         return redirect(request.referrer or self.get_redirect())
 
 
 class SlaTargetView(ScopedModelView):
+    list_title = _l("SLA targets")
+    show_title = _l("SLA target")
+    add_title = _l("New SLA target")
+    edit_title = _l("Edit SLA target")
     route_base = "/sla-targets"
     class_permission_name = "SlaTarget"
     datamodel = ScopedInterface(SlaTarget)
@@ -143,6 +167,10 @@ class SlaTargetView(ScopedModelView):
 
 
 class SlaPolicyView(ScopedModelView):
+    list_title = _l("SLA policies")
+    show_title = _l("SLA policy")
+    add_title = _l("New SLA policy")
+    edit_title = _l("Edit SLA policy")
     route_base = "/sla-policies"
     class_permission_name = "SlaPolicy"
     datamodel = ScopedInterface(SlaPolicy)
@@ -154,6 +182,10 @@ class SlaPolicyView(ScopedModelView):
 
 
 class HolidayView(ScopedModelView):
+    list_title = _l("Holidays")
+    show_title = _l("Holiday")
+    add_title = _l("New holiday")
+    edit_title = _l("Edit holiday")
     route_base = "/holidays"
     class_permission_name = "Holiday"
     datamodel = ScopedInterface(Holiday)
@@ -164,6 +196,10 @@ class HolidayView(ScopedModelView):
 
 
 class BusinessCalendarView(ScopedModelView):
+    list_title = _l("Business calendars")
+    show_title = _l("Business calendar")
+    add_title = _l("New business calendar")
+    edit_title = _l("Edit business calendar")
     route_base = "/business-calendars"
     class_permission_name = "BusinessCalendar"
     datamodel = ScopedInterface(BusinessCalendar)
@@ -178,6 +214,10 @@ class BusinessCalendarView(ScopedModelView):
 
 
 class IdleRuleView(ScopedModelView):
+    list_title = _l("Idle rules")
+    show_title = _l("Idle rule")
+    add_title = _l("New idle rule")
+    edit_title = _l("Edit idle rule")
     route_base = "/idle-rules"
     class_permission_name = "IdleRule"
     datamodel = ScopedInterface(IdleRule)
@@ -188,6 +228,10 @@ class IdleRuleView(ScopedModelView):
 
 
 class ItemSlaView(ScopedModelView):
+    list_title = _l("Item SLAs")
+    show_title = _l("Item SLA")
+    add_title = _l("New item SLA")
+    edit_title = _l("Edit item SLA")
     route_base = "/item-slas"
     class_permission_name = "ItemSla"
     datamodel = ScopedInterface(ItemSla)
@@ -200,15 +244,15 @@ class ItemSlaView(ScopedModelView):
 
 def register_automation_views(appbuilder: AppBuilder) -> None:
     cat = "Automation"
-    appbuilder.add_view(RecipeView, "Recipes", icon="fa-magic", category=cat)
-    appbuilder.add_view(RecipeActionView, "Recipe actions", icon="fa-cogs", category=cat)
-    appbuilder.add_view(DeliveryView, "Deliveries", icon="fa-paper-plane", category=cat)
-    appbuilder.add_view(EventView, "Events", icon="fa-bolt", category=cat)
+    add_screen(appbuilder, RecipeView, "Recipes", _l("Recipes"), "fa-magic", cat)
+    add_screen(appbuilder, RecipeActionView, "Recipe actions", _l("Recipe actions"), "fa-cogs", cat)
+    add_screen(appbuilder, DeliveryView, "Deliveries", _l("Deliveries"), "fa-paper-plane", cat)
+    add_screen(appbuilder, EventView, "Events", _l("Events"), "fa-bolt", cat)
     sla = "SLA"
-    appbuilder.add_view(SlaPolicyView, "SLA policies", icon="fa-clock-o", category=sla)
-    appbuilder.add_view(SlaTargetView, "SLA targets", icon="fa-bullseye", category=sla)
-    appbuilder.add_view(BusinessCalendarView, "Business calendars", icon="fa-calendar",
-                        category=sla)
-    appbuilder.add_view(HolidayView, "Holidays", icon="fa-sun-o", category=sla)
-    appbuilder.add_view(IdleRuleView, "Idle rules", icon="fa-hourglass", category=sla)
-    appbuilder.add_view(ItemSlaView, "Item SLAs", icon="fa-tachometer", category=sla)
+    add_screen(appbuilder, SlaPolicyView, "SLA policies", _l("SLA policies"), "fa-clock-o", sla)
+    add_screen(appbuilder, SlaTargetView, "SLA targets", _l("SLA targets"), "fa-bullseye", sla)
+    add_screen(appbuilder, BusinessCalendarView, "Business calendars", _l("Business calendars"),
+               "fa-calendar", sla)
+    add_screen(appbuilder, HolidayView, "Holidays", _l("Holidays"), "fa-sun-o", sla)
+    add_screen(appbuilder, IdleRuleView, "Idle rules", _l("Idle rules"), "fa-hourglass", sla)
+    add_screen(appbuilder, ItemSlaView, "Item SLAs", _l("Item SLAs"), "fa-tachometer", sla)

@@ -8,9 +8,11 @@ from webapp.security.admin_views import KnownActionsMixin
 from webapp.security.resources import METHOD_PERMISSIONS
 from webapp.views import fab_fields as _fab_fields  # noqa: F401  (enum fields answer 4xx)
 from webapp.views.display import ReadableValuesMixin
+from webapp.views.labels import TranslatedLabelsMixin
 from webapp.views.related_picker import RelatedPickerMixin
 
 
-class ScopedModelView(KnownActionsMixin, ReadableValuesMixin, RelatedPickerMixin, ModelView):
+class ScopedModelView(KnownActionsMixin, TranslatedLabelsMixin, ReadableValuesMixin,
+                      RelatedPickerMixin, ModelView):
     method_permission_name = METHOD_PERMISSIONS
     page_size = 25

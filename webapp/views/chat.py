@@ -13,6 +13,8 @@ from typing import Any
 from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, has_access_api
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
 from werkzeug.wrappers import Response
 
@@ -24,6 +26,7 @@ from webapp.extensions import db
 from webapp.models import ChatConversation, ChatMessage, ChatStatus, Portal
 from webapp.portal.targets import request_target
 from webapp.security.resources import METHOD_PERMISSIONS
+from webapp.views.labels import add_screen
 from webapp.widget import conversations, snippet
 
 PERMISSION = "Chat"
@@ -149,7 +152,7 @@ class ChatView(BaseView):
     def close(self, pk: int) -> Response:
         chat = self._conversation(pk)
         conversations.close(db.session, chat)
-        flash(f"Chat {chat.id} closed.", "success")
+        flash(gettext("Chat %(id)s closed.", id=chat.id), "success")
         return redirect(url_for(".inbox"))
 
     @expose("/convert_to_ticket/<int:pk>", methods=["POST"])
@@ -158,19 +161,20 @@ class ChatView(BaseView):
         chat = self._conversation(pk)
         raw_type = request.form.get("item_type") or ""
         if raw_type and not _TYPE_ID.fullmatch(raw_type):
-            flash(f"The chat was not turned into a ticket: item_type: {raw_type!r} is not a "
-                  "type id", "danger")
+            flash(gettext("The chat was not turned into a ticket: item_type: %(value)r is not "
+                          "a type id", value=raw_type), "danger")
             return redirect(url_for(".conversation", pk=chat.id))
         try:
             item = convert_chat_to_ticket(db.session, chat, request_viewer(),
                                           int(raw_type) if raw_type else None)
         except Invalid as exc:
-            flash(f"The chat was not turned into a ticket: {_describe(exc.messages)}", "danger")
+            flash(gettext("The chat was not turned into a ticket: %(reason)s",
+                          reason=_describe(exc.messages)), "danger")
             return redirect(url_for(".conversation", pk=chat.id))
-        flash(f"Chat {chat.id} is now ticket #{item.id}; the visitor sees its number.",
-              "success")
+        flash(gettext("Chat %(id)s is now ticket #%(item)s; the visitor sees its number.",
+                      id=chat.id, item=item.id), "success")
         return redirect(url_for("TicketView.show", pk=item.id))
 
 
 def register(appbuilder: Any, menu: str) -> None:
-    appbuilder.add_view(ChatView, "Chats", icon="fa-comments-o", category=menu)
+    add_screen(appbuilder, ChatView, "Chats", _l("Chats"), "fa-comments-o", menu)

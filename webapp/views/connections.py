@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import current_app
 from flask_appbuilder import AppBuilder
+from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 
 from connectors.registry import CONNECTORS
@@ -16,6 +17,7 @@ from webapp.extensions import db
 from webapp.models import BillingRun, Connection, ExternalLink
 from webapp.views.base import ScopedModelView
 from webapp.views.json_field import JsonTextField
+from webapp.views.labels import add_screen
 
 _READ_ONLY = {"list", "show"}
 _EDITABLE = ("name", "base_url", "enabled", "notes")
@@ -39,6 +41,10 @@ def _messages(exc: CommandError) -> str:
 
 
 class ExternalLinkView(ScopedModelView):
+    list_title = _l("External links")
+    show_title = _l("External link")
+    add_title = _l("New external link")
+    edit_title = _l("Edit external link")
     route_base = "/external-links"
     class_permission_name = "ExternalLink"
     datamodel = ScopedInterface(ExternalLink)
@@ -50,6 +56,10 @@ class ExternalLinkView(ScopedModelView):
 
 
 class BillingRunView(ScopedModelView):
+    list_title = _l("Billing runs")
+    show_title = _l("Billing run")
+    add_title = _l("New billing run")
+    edit_title = _l("Edit billing run")
     route_base = "/billing-runs"
     class_permission_name = "BillingRun"
     datamodel = ScopedInterface(BillingRun)
@@ -63,6 +73,10 @@ class BillingRunView(ScopedModelView):
 
 
 class ConnectionView(ScopedModelView):
+    list_title = _l("Connections")
+    show_title = _l("Connection")
+    add_title = _l("New connection")
+    edit_title = _l("Edit connection")
     route_base = "/connections"
     class_permission_name = "Connection"
     datamodel = ScopedInterface(Connection)
@@ -112,6 +126,7 @@ class ConnectionView(ScopedModelView):
 
 def register_connection_views(appbuilder: AppBuilder) -> None:
     cat = "Automation"
-    appbuilder.add_view(ConnectionView, "Connections", icon="fa-plug", category=cat)
-    appbuilder.add_view(ExternalLinkView, "External links", icon="fa-link", category=cat)
-    appbuilder.add_view(BillingRunView, "Billing runs", icon="fa-file-text-o", category=cat)
+    add_screen(appbuilder, ConnectionView, "Connections", _l("Connections"), "fa-plug", cat)
+    add_screen(appbuilder, ExternalLinkView, "External links", _l("External links"), "fa-link", cat)
+    add_screen(appbuilder, BillingRunView, "Billing runs", _l("Billing runs"),
+               "fa-file-text-o", cat)

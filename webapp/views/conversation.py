@@ -15,6 +15,8 @@ from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_order_args, get_page_args, get_page_size_args
 from flask_appbuilder.widgets import RenderTemplateWidget
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from werkzeug.datastructures import FileStorage
@@ -29,20 +31,25 @@ from webapp.content.sizes import limit_text, size_text
 from webapp.models import Item, Message
 from webapp.views.threads import describe_errors, load_conversation, reply_body_html
 
-_LABELS = {"body_html": "Reply", "item": "Item", "file": "the file", "message_id": "Message"}
+_LABELS = {"body_html": _l("Reply"), "item": _l("Item"), "file": _l("the file"),
+           "message_id": _l("Message")}
+
+
+def _not_sent(reason: str) -> str:
+    return gettext("The reply was not sent: %(reason)s", reason=reason)
 
 
 class ReplyForm(FlaskForm):
     body = TextAreaField(
-        "Reply", validators=[DataRequired(message="Write something before sending.")]
+        _l("Reply"), validators=[DataRequired(message=_l("Write something before sending."))]
     )
     visibility = RadioField(
-        "Visibility",
-        choices=[("public", "Public reply (the customer sees it)"),
-                 ("private", "Private note (staff only)")],
+        _l("Visibility"),
+        choices=[("public", _l("Public reply (the customer sees it)")),
+                 ("private", _l("Private note (staff only)"))],
         default="public",
     )
-    files = MultipleFileField("Attach files")
+    files = MultipleFileField(_l("Attach files"))
 
     @property
     def is_public(self) -> bool:
@@ -68,10 +75,11 @@ def _file_errors(uploads: list[FileStorage]) -> list[str]:
     for upload in uploads:
         size = _upload_size(upload)
         if size == 0:
-            errors.append(f"File {upload.filename} is empty.")
+            errors.append(gettext("File %(name)s is empty.", name=upload.filename))
         elif size > limit:
-            errors.append(f"File {upload.filename} ({size_text(size)}) is larger than the "
-                          f"limit of {limit_text(limit)}.")
+            errors.append(gettext("File %(name)s (%(size)s) is larger than the limit of "
+                                  "%(limit)s.", name=upload.filename, size=size_text(size),
+                                  limit=limit_text(limit)))
     return errors
 
 
@@ -128,25 +136,25 @@ class ConversationMixin:
         try:
             request.files  # noqa: B018  (parses the body; too large raises here)
         except RequestEntityTooLarge:
-            flash("The reply was not sent: its files are too large together.", "danger")
+            flash(gettext("The reply was not sent: its files are too large together."), "danger")
             return redirect(show_url)
         form = ReplyForm()
         if not form.validate_on_submit():
             errors = [e for messages in form.errors.values() for e in messages]
-            return self._show_again(item, form, [f"The reply was not sent: {e}" for e in errors])
+            return self._show_again(item, form, [_not_sent(e) for e in errors])
         uploads = [u for u in form.files.data or [] if u and u.filename]
         errors = _file_errors(uploads)
         if errors:
-            return self._show_again(item, form, [f"The reply was not sent: {e}" for e in errors])
+            return self._show_again(item, form, [_not_sent(e) for e in errors])
         message = Message(item_id=item.id, is_public=form.is_public,
                           body_html=reply_body_html(form.body.data))
         try:
             self.datamodel.add(message)
         except CommandError as exc:
             text = describe_errors(exc.messages, _LABELS)
-            return self._show_again(item, form, [f"The reply was not sent: {text}."])
+            return self._show_again(item, form, [_not_sent(f"{text}.")])
         failed = self._attach(item, message, uploads)
-        done = "Reply posted." if message.is_public else "Private note added."
+        done = gettext("Reply posted.") if message.is_public else gettext("Private note added.")
         flash(done, "success" if not failed else "warning")
         for text in failed:
             flash(text, "danger")
@@ -161,5 +169,6 @@ class ConversationMixin:
                             upload.filename)
             except CommandError as exc:
                 text = describe_errors(exc.messages, _LABELS)
-                failed.append(f"File {upload.filename} was not attached: {text}.")
+                failed.append(gettext("File %(name)s was not attached: %(reason)s.",
+                                      name=upload.filename, reason=text))
         return failed

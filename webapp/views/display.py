@@ -31,7 +31,7 @@ def readable(value: Any) -> str:
     if isinstance(value, dt.date):
         return format_date(value, "d MMM y")
     if isinstance(value, enum.Enum):
-        return str(value.value).replace("_", " ").capitalize()
+        return gettext(str(value.value).replace("_", " ").capitalize())  # "In progress" …
     if isinstance(value, Decimal | float):
         return format_decimal(value)
     if isinstance(value, Mapping):

@@ -6,7 +6,10 @@ import json
 from typing import Any
 
 from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget
+from flask_babel import gettext
 from wtforms import TextAreaField, ValidationError
+
+from webapp.views.labels import COLUMN_LABELS
 
 
 class JsonTextField(TextAreaField):
@@ -29,11 +32,12 @@ class JsonTextField(TextAreaField):
             self.data = json.loads(text)
         except json.JSONDecodeError as exc:
             self.data = None
-            raise ValidationError(f"is not valid JSON: {exc.msg} (line {exc.lineno})") from exc
+            raise ValidationError(gettext("is not valid JSON: %(reason)s (line %(line)s)",
+                                          reason=exc.msg, line=exc.lineno)) from exc
 
 
 def json_fields(*names: str, help_texts: dict[str, str] | None = None) -> dict[str, Any]:
     """``add_form_extra_fields``/``edit_form_extra_fields`` for the given JSON columns."""
     help_texts = help_texts or {}
-    return {name: JsonTextField(name.replace("_", " ").capitalize(),
+    return {name: JsonTextField(COLUMN_LABELS.get(name, name.replace("_", " ").capitalize()),
                                 description=help_texts.get(name, "")) for name in names}

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import request, url_for
 from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, BS3TextFieldWidget
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from wtforms import Field, Form, StringField, TextAreaField
 from wtforms.validators import Optional, ValidationError
@@ -19,6 +20,7 @@ from webapp.knowledge.articles import organizations_problems, slug_problems
 from webapp.models import KbArticle, KbCategory
 from webapp.portal import default_portal
 from webapp.views.base import ScopedModelView
+from webapp.views.labels import add_screen
 
 _ARTICLE_FORM = ["title", "slug", "category", "body_html", "visibility", "organizations",
                  "published"]
@@ -59,6 +61,10 @@ def portal_link(slug: str) -> Markup:
 
 
 class KbCategoryView(ScopedModelView):
+    list_title = _l("Knowledge base categories")
+    show_title = _l("Knowledge base category")
+    add_title = _l("New knowledge base category")
+    edit_title = _l("Edit knowledge base category")
     route_base = "/kb-categories"
     class_permission_name = "KbCategory"
     datamodel = ScopedInterface(KbCategory)
@@ -67,11 +73,16 @@ class KbCategoryView(ScopedModelView):
     edit_columns = add_columns
     show_columns = add_columns
     search_columns = ["name"]
-    description_columns = {"position": "Categories are listed in the portal by this number"}
+    description_columns = {
+        "position": _l("Categories are listed in the portal by this number")}
     base_order = ("position", "asc")
 
 
 class KbArticleView(ScopedModelView):
+    list_title = _l("Knowledge base articles")
+    show_title = _l("Knowledge base article")
+    add_title = _l("New knowledge base article")
+    edit_title = _l("Edit knowledge base article")
     route_base = "/kb-articles"
     class_permission_name = "KbArticle"
     datamodel = ScopedInterface(KbArticle)
@@ -82,12 +93,12 @@ class KbArticleView(ScopedModelView):
     show_columns = _ARTICLE_FORM + ["author", "created_at", "updated_at"]
     search_columns = ["title", "slug", "category", "visibility", "published", "organizations",
                       "author"]
-    label_columns = {"body_html": "Body"}
+    label_columns = {"body_html": _l("Body")}
     description_columns = {
-        "visibility": "public: anyone; customers: signed-in customers; organizations: "
-                      "signed-in customers of the organizations chosen below",
-        "organizations": "Who may read it when the visibility is \"organizations\"",
-        "published": "Drafts are not shown to customers (staff can preview them)",
+        "visibility": _l("public: anyone; customers: signed-in customers; organizations: "
+                         "signed-in customers of the organizations chosen below"),
+        "organizations": _l("Who may read it when the visibility is \"organizations\""),
+        "published": _l("Drafts are not shown to customers (staff can preview them)"),
     }
     formatters_columns = {"slug": portal_link}
     add_form_extra_fields = {
@@ -109,7 +120,8 @@ class KbArticleView(ScopedModelView):
 
 
 def register(appbuilder: Any, menu: str) -> None:
-    appbuilder.add_view(KbArticleView, "Knowledge base articles", icon="fa-book",
-                        category=menu)
-    appbuilder.add_view(KbCategoryView, "Knowledge base categories", icon="fa-folder",
-                        category=menu)
+    add_screen(appbuilder, KbArticleView, "Knowledge base articles", _l("Knowledge base articles"),
+               "fa-book", menu)
+    add_screen(appbuilder, KbCategoryView, "Knowledge base categories",
+               _l("Knowledge base categories"),
+               "fa-folder", menu)

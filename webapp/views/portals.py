@@ -10,6 +10,8 @@ import filetype
 from flask import flash, redirect, request, url_for
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from sqlalchemy import update
 from wtforms import BooleanField, SelectField
@@ -24,6 +26,7 @@ from webapp.models import Portal
 from webapp.portal.links import external_url
 from webapp.portal.presets import PRESETS, apply_preset
 from webapp.views.base import ScopedModelView
+from webapp.views.labels import COLUMN_LABELS, add_screen
 from webapp.views.setup_warnings import UnseenProjectWarning
 from webapp.widget.bot_settings import CHAT_BOT_COLUMNS, CHAT_BOT_HELP, CHAT_BOT_LABELS
 
@@ -34,23 +37,26 @@ _SLUG = Regexp(r"^[a-z0-9][a-z0-9-]{0,59}$",
                message="Use lower-case letters, digits and dashes (at most 60), e.g. help.")
 
 _LABELS = {
-    "slug": "Address name", "is_default": "Default portal", "self_signup": "Self sign-up",
-    "item_type": "Item type", "logo_content_type": "Logo", "welcome_text": "Welcome text",
-    "default_locale": "Default language", "logo_file": "Logo", "remove_logo": "Remove the logo",
+    "slug": _l("Address name"), "is_default": _l("Default portal"),
+    "self_signup": _l("Self sign-up"), "item_type": _l("Item type"),
+    "logo_content_type": _l("Logo"), "welcome_text": _l("Welcome text"),
+    "default_locale": _l("Default language"), "logo_file": _l("Logo"),
+    "remove_logo": _l("Remove the logo"),
 }
 _HELP = {
-    "slug": "The portal's address: /portal/<name>/.",
-    "login_required": "Off: the knowledge base and web forms are open to anyone (my requests "
-                      "always need a sign-in).",
-    "self_signup": "Anyone may ask for a sign-in link and so become a customer.",
-    "visibility": "own: requested or followed by the customer; organization: also their "
-                  "colleagues'; all: every ticket.",
-    "project": "Where requests made through the portal and its widget land.",
-    "welcome_text": "Plain text on the portal's front page (empty lines separate paragraphs).",
+    "slug": _l("The portal's address: /portal/<name>/."),
+    "login_required": _l("Off: the knowledge base and web forms are open to anyone (my "
+                         "requests always need a sign-in)."),
+    "self_signup": _l("Anyone may ask for a sign-in link and so become a customer."),
+    "visibility": _l("own: requested or followed by the customer; organization: also their "
+                     "colleagues'; all: every ticket."),
+    "project": _l("Where requests made through the portal and its widget land."),
+    "welcome_text": _l("Plain text on the portal's front page (empty lines separate "
+                       "paragraphs)."),
 }
 
 def _checkbox(name: str) -> BooleanField:
-    return BooleanField(_LABELS.get(name, name.replace("_", " ").capitalize()),
+    return BooleanField(_LABELS.get(name) or COLUMN_LABELS.get(name, name),
                         description=_HELP.get(name, ""))
 
 
@@ -88,6 +94,10 @@ def portal_widget_snippet(pk: Any) -> str:
 
 
 class PortalView(UnseenProjectWarning, ScopedModelView):
+    list_title = _l("Portals")
+    show_title = _l("Portal")
+    add_title = _l("New portal")
+    edit_title = _l("Edit portal")
     route_base = "/portals"
     class_permission_name = "Portal"
     datamodel = ScopedInterface(Portal)
@@ -113,11 +123,11 @@ class PortalView(UnseenProjectWarning, ScopedModelView):
     add_form_extra_fields = {
         **{name: _checkbox(name) for name in ("is_default", "login_required", "self_signup",
                                               "chat_enabled", "survey_enabled")},
-        "default_locale": SelectField("Default language",
+        "default_locale": SelectField(_l("Default language"),
                                       choices=[(c, c) for c in CUSTOMER_LOCALES]),
-        "logo_file": FileField("Logo", description="PNG, JPEG, GIF or WebP, at most "
-                                                   f"{size_text(LOGO_MAX_BYTES)}."),
-        "remove_logo": BooleanField("Remove the logo"),
+        "logo_file": FileField(_l("Logo"), description=_l(
+            "PNG, JPEG, GIF or WebP, at most %(size)s.", size=size_text(LOGO_MAX_BYTES))),
+        "remove_logo": BooleanField(_l("Remove the logo")),
     }
     edit_form_extra_fields = add_form_extra_fields
     show_template = "relaydesk/portal_show.html"
@@ -150,7 +160,7 @@ class PortalView(UnseenProjectWarning, ScopedModelView):
         """Apply a preset and show what it changed."""
         portal = self.datamodel.get(pk)
         if portal is None:
-            flash("No such portal", "danger")
+            flash(gettext("No such portal"), "danger")
             return redirect(self.get_redirect())
         key = request.form.get("preset") or ""
         try:
@@ -158,11 +168,11 @@ class PortalView(UnseenProjectWarning, ScopedModelView):
             db.session.commit()
         except CommandError as exc:
             db.session.rollback()
-            flash(f"Preset not applied: {exc.messages}", "danger")
+            flash(gettext("Preset not applied: %(reason)s", reason=exc.messages), "danger")
             return redirect(url_for("PortalView.show", pk=pk))
         return self.render_template("relaydesk/portal_preset.html", portal=portal,
                                     preset=PRESETS[key], result=result, pk=pk)
 
 
 def register(appbuilder: Any, menu: str) -> None:
-    appbuilder.add_view(PortalView, "Portals", icon="fa-life-ring", category=menu)
+    add_screen(appbuilder, PortalView, "Portals", _l("Portals"), "fa-life-ring", menu)

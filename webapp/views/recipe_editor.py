@@ -10,6 +10,7 @@ from flask import Response, abort, jsonify, request
 from flask_appbuilder import AppBuilder, BaseView
 from flask_appbuilder.security.decorators import has_access, has_access_api
 from flask_appbuilder.views import expose
+from flask_babel import lazy_gettext as _l
 
 from hub.actions import REGISTRY, describe
 from hub.conditions import OPERATORS
@@ -19,6 +20,7 @@ from webapp.commands.recipes import preview, recipe_data, save_recipe
 from webapp.commands.webhooks import KNOWN_EVENTS
 from webapp.extensions import db
 from webapp.models import Recipe
+from webapp.views.labels import add_screen
 from webapp.views.recipe_events import event_fields, trigger_families, trigger_problem
 from webapp.views.recipe_lookups import FIELD_LOOKUPS, LOOKUPS, suggestions
 from webapp.views.related_picker import MAX_QUERY_LENGTH
@@ -125,5 +127,5 @@ class RecipeEditorView(BaseView):
 
 
 def register_recipe_editor(appbuilder: AppBuilder) -> None:
-    appbuilder.add_view(RecipeEditorView, "Recipe editor", icon="fa-pencil-square-o",
-                        category="Automation")
+    add_screen(appbuilder, RecipeEditorView, "Recipe editor", _l("Recipe editor"),
+               "fa-pencil-square-o", "Automation")

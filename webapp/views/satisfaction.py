@@ -8,6 +8,7 @@ from typing import Any
 from flask import request
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
+from flask_babel import lazy_gettext as _l
 
 from webapp.access.interface import ScopedInterface, request_viewer
 from webapp.extensions import db
@@ -15,6 +16,7 @@ from webapp.models.satisfaction import RATING_SCALE, SatisfactionRating
 from webapp.satisfaction.report import satisfaction_report
 from webapp.security.resources import METHOD_PERMISSIONS
 from webapp.views.base import ScopedModelView
+from webapp.views.labels import add_screen
 
 PERMISSION = "SatisfactionRating"
 
@@ -22,6 +24,10 @@ PERMISSION = "SatisfactionRating"
 class RatingView(ScopedModelView):
     """Every rating of a ticket the user may see; read-only (customers give ratings)."""
 
+    list_title = _l("Satisfaction ratings")
+    show_title = _l("Satisfaction rating")
+    add_title = _l("New satisfaction rating")
+    edit_title = _l("Edit satisfaction rating")
     route_base = "/satisfaction/ratings"
     class_permission_name = PERMISSION
     datamodel = ScopedInterface(SatisfactionRating)
@@ -30,8 +36,8 @@ class RatingView(ScopedModelView):
     show_columns = list_columns
     # No "item" filter: its dropdown would list tickets the user may not see.
     search_columns = ["score", "customer", "comment", "created_at"]
-    label_columns = {"item": "Ticket", "customer": "Requester", "created_at": "Rated at",
-                     "updated_at": "Last changed"}
+    label_columns = {"item": _l("Ticket"), "customer": _l("Requester"),
+                     "created_at": _l("Rated at"), "updated_at": _l("Last changed")}
     base_order = ("created_at", "desc")
 
 
@@ -72,6 +78,7 @@ class SatisfactionReportView(BaseView):
 
 
 def register(appbuilder: Any, menu: str) -> None:
-    appbuilder.add_view(RatingView, "Satisfaction ratings", icon="fa-smile-o", category=menu)
-    appbuilder.add_view(SatisfactionReportView, "Satisfaction report", icon="fa-bar-chart",
-                        category=menu)
+    add_screen(appbuilder, RatingView, "Satisfaction ratings", _l("Satisfaction ratings"),
+               "fa-smile-o", menu)
+    add_screen(appbuilder, SatisfactionReportView, "Satisfaction report", _l("Satisfaction report"),
+               "fa-bar-chart", menu)

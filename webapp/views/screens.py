@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_appbuilder.models.sqla.filters import FilterEqual
+from flask_babel import lazy_gettext as _l
 
 from webapp.access.interface import ScopedInterface
 from webapp.models import (
@@ -38,6 +39,10 @@ _ITEM_SEARCH = ["title", "item_type", "status", "priority", "project", "requeste
 
 
 class TicketView(ConversationMixin, ScopedModelView):
+    list_title = _l("Tickets")
+    show_title = _l("Ticket")
+    add_title = _l("New ticket")
+    edit_title = _l("Edit ticket")
     route_base = "/tickets"
     class_permission_name = "Ticket"
     datamodel = ScopedInterface(Item)
@@ -54,6 +59,10 @@ class TicketView(ConversationMixin, ScopedModelView):
 
 
 class TaskView(ConversationMixin, ScopedModelView):
+    list_title = _l("Tasks")
+    show_title = _l("Task")
+    add_title = _l("New task")
+    edit_title = _l("Edit task")
     route_base = "/tasks"
     class_permission_name = "Task"
     datamodel = ScopedInterface(Item)
@@ -72,6 +81,10 @@ class TaskView(ConversationMixin, ScopedModelView):
 
 
 class MessageView(ScopedModelView):
+    list_title = _l("Messages")
+    show_title = _l("Message")
+    add_title = _l("New message")
+    edit_title = _l("Edit message")
     route_base = "/messages"
     class_permission_name = "Message"
     datamodel = ScopedInterface(Message)
@@ -85,6 +98,10 @@ class MessageView(ScopedModelView):
 
 
 class AttachmentView(ScopedModelView):
+    list_title = _l("Attachments")
+    show_title = _l("Attachment")
+    add_title = _l("New attachment")
+    edit_title = _l("Edit attachment")
     route_base = "/attachments"
     class_permission_name = "Attachment"
     datamodel = ScopedInterface(Attachment)
@@ -96,6 +113,10 @@ class AttachmentView(ScopedModelView):
 
 
 class TimesheetView(ScopedModelView):
+    list_title = _l("Timesheets")
+    show_title = _l("Timesheet entry")
+    add_title = _l("New timesheet entry")
+    edit_title = _l("Edit timesheet entry")
     route_base = "/timesheets"
     class_permission_name = "Timesheet"
     datamodel = ScopedInterface(Timesheet)
@@ -108,6 +129,10 @@ class TimesheetView(ScopedModelView):
 
 
 class PortfolioView(ScopedModelView):
+    list_title = _l("Portfolios")
+    show_title = _l("Portfolio")
+    add_title = _l("New portfolio")
+    edit_title = _l("Edit portfolio")
     route_base = "/portfolios"
     class_permission_name = "Portfolio"
     datamodel = ScopedInterface(Portfolio)
@@ -119,6 +144,10 @@ class PortfolioView(ScopedModelView):
 
 
 class ProjectView(ScopedModelView):
+    list_title = _l("Projects")
+    show_title = _l("Project")
+    add_title = _l("New project")
+    edit_title = _l("Edit project")
     route_base = "/projects"
     class_permission_name = "Project"
     datamodel = ScopedInterface(Project)
@@ -131,6 +160,10 @@ class ProjectView(ScopedModelView):
 
 
 class FolderView(ScopedModelView):
+    list_title = _l("Folders")
+    show_title = _l("Folder")
+    add_title = _l("New folder")
+    edit_title = _l("Edit folder")
     route_base = "/folders"
     class_permission_name = "Folder"
     datamodel = ScopedInterface(Folder)
@@ -142,6 +175,10 @@ class FolderView(ScopedModelView):
 
 
 class ProjectGrantView(ScopedModelView):
+    list_title = _l("Project members")
+    show_title = _l("Project member")
+    add_title = _l("New project member")
+    edit_title = _l("Edit project member")
     route_base = "/project-grants"
     class_permission_name = "ProjectGrant"
     datamodel = ScopedInterface(ProjectGrant)
@@ -153,6 +190,10 @@ class ProjectGrantView(ScopedModelView):
 
 
 class CustomerView(ScopedModelView):
+    list_title = _l("Customers")
+    show_title = _l("Customer")
+    add_title = _l("New customer")
+    edit_title = _l("Edit customer")
     route_base = "/customers"
     class_permission_name = "Customer"
     datamodel = ScopedInterface(Customer)
@@ -164,6 +205,10 @@ class CustomerView(ScopedModelView):
 
 
 class OrganizationView(ScopedModelView):
+    list_title = _l("Organizations")
+    show_title = _l("Organization")
+    add_title = _l("New organization")
+    edit_title = _l("Edit organization")
     route_base = "/organizations"
     class_permission_name = "Organization"
     datamodel = ScopedInterface(Organization)
@@ -175,6 +220,10 @@ class OrganizationView(ScopedModelView):
 
 
 class OrganizationDomainView(ScopedModelView):
+    list_title = _l("Organization domains")
+    show_title = _l("Organization domain")
+    add_title = _l("New organization domain")
+    edit_title = _l("Edit organization domain")
     route_base = "/organization-domains"
     class_permission_name = "OrganizationDomain"
     datamodel = ScopedInterface(OrganizationDomain)
@@ -186,6 +235,10 @@ class OrganizationDomainView(ScopedModelView):
 
 
 class TeamView(ScopedModelView):
+    list_title = _l("Teams")
+    show_title = _l("Team")
+    add_title = _l("New team")
+    edit_title = _l("Edit team")
     route_base = "/teams"
     class_permission_name = "Team"
     datamodel = ScopedInterface(Team)
@@ -197,6 +250,10 @@ class TeamView(ScopedModelView):
 
 
 class ItemTypeView(ScopedModelView):
+    list_title = _l("Item types")
+    show_title = _l("Item type")
+    add_title = _l("New item type")
+    edit_title = _l("Edit item type")
     route_base = "/item-types"
     class_permission_name = "ItemType"
     datamodel = ScopedInterface(ItemType)
@@ -208,6 +265,10 @@ class ItemTypeView(ScopedModelView):
 
 
 class StatusView(ScopedModelView):
+    list_title = _l("Statuses")
+    show_title = _l("Status")
+    add_title = _l("New status")
+    edit_title = _l("Edit status")
     route_base = "/statuses"
     class_permission_name = "Status"
     datamodel = ScopedInterface(Status)
@@ -220,6 +281,10 @@ class StatusView(ScopedModelView):
 
 
 class CustomFieldView(ScopedModelView):
+    list_title = _l("Custom fields")
+    show_title = _l("Custom field")
+    add_title = _l("New custom field")
+    edit_title = _l("Edit custom field")
     route_base = "/custom-fields"
     class_permission_name = "CustomField"
     datamodel = ScopedInterface(CustomField)

@@ -12,6 +12,8 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField
@@ -25,6 +27,7 @@ from webapp.models.web_forms import ITEM_FIELDS
 from webapp.portal.links import external_url
 from webapp.security.resources import METHOD_PERMISSIONS
 from webapp.views.base import ScopedModelView
+from webapp.views.labels import add_screen
 from webapp.web_forms import rules as _rules  # noqa: F401  (registers the form rules)
 
 _READ_ONLY = {"list", "show"}
@@ -34,18 +37,18 @@ def _builtin_or_none(value: Any) -> BuiltinField | None:
     return BuiltinField(value) if value else None
 
 
-# What each built-in fills, as the builder names it (staff screens are English).
+# What each built-in fills, as the builder names it.
 BUILTIN_NAMES = {
-    BuiltinField.TITLE: "Title (the item's title)",
-    BuiltinField.DESCRIPTION: "Description (the item's first message)",
-    BuiltinField.NAME: "Requester's name",
-    BuiltinField.EMAIL: "Requester's e-mail",
-    BuiltinField.ATTACHMENT: "Attachments",
-    BuiltinField.DUE_DATE: "Due date (the item's due date)",
-    BuiltinField.PRIORITY: "Priority (the item's priority)",
-    BuiltinField.ITEM_TYPE: "Type (the item's type, of the form's kind)",
-    BuiltinField.PLANNED_START: "Planned start (the item's)",
-    BuiltinField.PLANNED_FINISH: "Planned finish (the item's)",
+    BuiltinField.TITLE: _l("Title (the item's title)"),
+    BuiltinField.DESCRIPTION: _l("Description (the item's first message)"),
+    BuiltinField.NAME: _l("Requester's name"),
+    BuiltinField.EMAIL: _l("Requester's e-mail"),
+    BuiltinField.ATTACHMENT: _l("Attachments"),
+    BuiltinField.DUE_DATE: _l("Due date (the item's due date)"),
+    BuiltinField.PRIORITY: _l("Priority (the item's priority)"),
+    BuiltinField.ITEM_TYPE: _l("Type (the item's type, of the form's kind)"),
+    BuiltinField.PLANNED_START: _l("Planned start (the item's)"),
+    BuiltinField.PLANNED_FINISH: _l("Planned finish (the item's)"),
 }
 # Every new request form asks these; a new survey only who answers.
 STARTER_FIELDS = ((BuiltinField.TITLE, True), (BuiltinField.DESCRIPTION, False),
@@ -55,11 +58,11 @@ ALL_CUSTOM = "all-custom"
 
 # FAB's own enum field refuses the empty choice a nullable column needs.
 _BUILTIN_FIELD = SelectField(
-    "Item or built-in field", coerce=_builtin_or_none,
-    choices=[("", "— (use the custom field)")] + [(b.value, BUILTIN_NAMES[b])
-                                                   for b in BuiltinField],
-    description="A field of the item itself (title, due date, priority, type, planned dates) "
-                "or of the requester, when no custom field is chosen")
+    _l("Item or built-in field"), coerce=_builtin_or_none,
+    choices=[("", _l("— (use the custom field)"))] + [(b.value, BUILTIN_NAMES[b])
+                                                       for b in BuiltinField],
+    description=_l("A field of the item itself (title, due date, priority, type, planned "
+                   "dates) or of the requester, when no custom field is chosen"))
 
 
 def form_links(pk: int) -> dict[str, str] | None:
@@ -81,10 +84,10 @@ def available_fields(pk: int) -> list[tuple[str, str]]:
     if form is None:
         return []
     present = {f.builtin for f in form.fields} | {f.custom_field_id for f in form.fields}
-    offered = [(f"builtin:{b.value}", BUILTIN_NAMES[b]) for b in BuiltinField
+    offered = [(f"builtin:{b.value}", str(BUILTIN_NAMES[b])) for b in BuiltinField
                if b not in present and not (form.is_survey and (
                    b == BuiltinField.ATTACHMENT or b in ITEM_FIELDS))]
-    offered += [(f"custom:{c.id}", f"{c.label} (custom field)")
+    offered += [(f"custom:{c.id}", gettext("%(label)s (custom field)", label=c.label))
                 for c in sorted(form.item_type.custom_fields, key=lambda c: (c.position, c.id))
                 if c.id not in present]
     return offered
@@ -129,6 +132,10 @@ def submissions_csv(form: WebForm, viewer: Viewer) -> str:
 
 
 class WebFormFieldView(ScopedModelView):
+    list_title = _l("Web form fields")
+    show_title = _l("Web form field")
+    add_title = _l("New web form field")
+    edit_title = _l("Edit web form field")
     route_base = "/web-form-fields"
     class_permission_name = "WebFormField"
     datamodel = ScopedInterface(WebFormField)
@@ -139,17 +146,21 @@ class WebFormFieldView(ScopedModelView):
     show_columns = add_columns
     search_columns = ["form", "custom_field", "builtin", "required"]
     description_columns = {
-        "custom_field": "A custom field of the form's item type (or leave empty and choose a "
-                        "built-in field)",
-        "label": "Shown instead of the field's own label",
+        "custom_field": _l("A custom field of the form's item type (or leave empty and "
+                           "choose a built-in field)"),
+        "label": _l("Shown instead of the field's own label"),
     }
     # FAB makes a NOT NULL boolean required, i.e. always ticked.
-    add_form_extra_fields = {"builtin": _BUILTIN_FIELD, "required": BooleanField("Required")}
+    add_form_extra_fields = {"builtin": _BUILTIN_FIELD, "required": BooleanField(_l("Required"))}
     edit_form_extra_fields = add_form_extra_fields
     base_order = ("position", "asc")
 
 
 class FormSubmissionView(ScopedModelView):
+    list_title = _l("Form submissions")
+    show_title = _l("Form submission")
+    add_title = _l("New form submission")
+    edit_title = _l("Edit form submission")
     route_base = "/form-submissions"
     class_permission_name = "FormSubmission"
     datamodel = ScopedInterface(FormSubmission)
@@ -157,7 +168,7 @@ class FormSubmissionView(ScopedModelView):
     list_columns = ["created_at", "form", "item", "customer", "answers"]
     show_columns = ["form", "created_at", "item", "customer", "answers"]
     search_columns = ["form", "item", "customer", "created_at"]
-    label_columns = {"created_at": "Submitted"}
+    label_columns = {"created_at": _l("Submitted")}
     formatters_columns = {"answers": _answers_text}
     base_order = ("id", "desc")
 
@@ -176,6 +187,10 @@ class FormSubmissionView(ScopedModelView):
 
 
 class WebFormView(ScopedModelView):
+    list_title = _l("Web forms")
+    show_title = _l("Web form")
+    add_title = _l("New web form")
+    edit_title = _l("Edit web form")
     route_base = "/web-forms"
     class_permission_name = "WebForm"
     method_permission_name = {**METHOD_PERMISSIONS, "add_custom_fields": "write",
@@ -187,22 +202,22 @@ class WebFormView(ScopedModelView):
     edit_columns = add_columns
     show_columns = add_columns + ["created_at", "updated_at"]
     search_columns = ["name", "slug", "portal", "item_type", "is_survey", "active"]
-    label_columns = {"is_survey": "Survey"}
+    label_columns = {"is_survey": _l("Survey")}
     description_columns = {
-        "slug": "Part of the public URL: /portal/<portal>/forms/<slug>",
-        "project": "Where requests land (empty: the portal's project); unused by surveys",
-        "is_survey": "A survey only stores its answers; a request form creates a ticket",
+        "slug": _l("Part of the public URL: /portal/<portal>/forms/<slug>"),
+        "project": _l("Where requests land (empty: the portal's project); unused by surveys"),
+        "is_survey": _l("A survey only stores its answers; a request form creates a ticket"),
     }
-    add_form_extra_fields = {"is_survey": BooleanField("Survey"),
-                             "active": BooleanField("Active", default=True)}
+    add_form_extra_fields = {"is_survey": BooleanField(_l("Survey")),
+                             "active": BooleanField(_l("Active"), default=True)}
     edit_form_extra_fields = add_form_extra_fields
     related_views = [WebFormFieldView, FormSubmissionView]
     show_template = "relaydesk/web_form_show.html"
     extra_args = {"form_links": form_links, "available_fields": available_fields}
     base_order = ("name", "asc")
 
-    @action("add_custom_fields", "Add all custom fields",
-            "Add every custom field of the form's item type that it does not ask yet?",
+    @action("add_custom_fields", _l("Add all custom fields"),
+            _l("Add every custom field of the form's item type that it does not ask yet?"),
             "fa-plus", multiple=True, single=True)
     def add_custom_fields(self, forms: WebForm | list[WebForm]) -> Any:
         """Every custom field of the form's type not on the form yet, after its fields."""
@@ -213,7 +228,8 @@ class WebFormView(ScopedModelView):
     def _add_custom_fields(self, form: WebForm) -> None:
         customs = sorted(form.item_type.custom_fields, key=lambda c: (c.position, c.id))
         added = self._add_rows(form, [WebFormField(custom_field_id=c.id) for c in customs])
-        flash(f"{added} custom fields added to {form.name!r}", "success")
+        flash(gettext("%(count)d custom fields added to %(form)r", count=added, form=form.name),
+              "success")
 
     def _add_rows(self, form: WebForm, rows: list[WebFormField]) -> int:
         """``rows`` the form does not ask yet, after its fields, through the write check;
@@ -258,8 +274,9 @@ class WebFormView(ScopedModelView):
         offered = {value for value, _name in available_fields(pk)}
         unknown = [value for value in chosen if value not in offered]
         if unknown or not chosen:
-            flash("Choose fields the form does not ask yet"
-                  + (f" (not offered: {', '.join(unknown)})" if unknown else "."), "danger")
+            flash(gettext("Choose fields the form does not ask yet (not offered: %(fields)s)",
+                          fields=", ".join(unknown)) if unknown
+                  else gettext("Choose fields the form does not ask yet."), "danger")
             return redirect(url_for(".show", pk=pk))
         rows = [WebFormField(builtin=BuiltinField(v.split(":", 1)[1]),
                              required=v == "builtin:title")
@@ -268,14 +285,15 @@ class WebFormView(ScopedModelView):
         try:
             added = self._add_rows(form, rows)
         except Invalid as exc:
-            flash(f"No field was added: {exc.messages}", "danger")
+            flash(gettext("No field was added: %(reason)s", reason=exc.messages), "danger")
         else:
-            flash(f"{added} fields added to {form.name!r}", "success")
+            flash(gettext("%(count)d fields added to %(form)r", count=added, form=form.name),
+                  "success")
         return redirect(url_for(".show", pk=pk))
 
 
 def register(appbuilder: Any, menu: str) -> None:
-    appbuilder.add_view(WebFormView, "Web forms", icon="fa-wpforms", category=menu)
-    appbuilder.add_view(FormSubmissionView, "Form submissions", icon="fa-inbox",
-                        category=menu)
+    add_screen(appbuilder, WebFormView, "Web forms", _l("Web forms"), "fa-wpforms", menu)
+    add_screen(appbuilder, FormSubmissionView, "Form submissions", _l("Form submissions"),
+               "fa-inbox", menu)
     appbuilder.add_view_no_menu(WebFormFieldView)

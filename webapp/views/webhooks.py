@@ -10,6 +10,8 @@ from flask_appbuilder import AppBuilder, BaseView
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import SelectField, StringField
 
@@ -39,6 +41,7 @@ from webapp.models.connections import CredentialsError
 from webapp.security.resources import METHOD_PERMISSIONS
 from webapp.views.automation import DeliveryView
 from webapp.views.base import ScopedModelView
+from webapp.views.labels import add_screen
 
 _READ_ONLY = {"list", "show"}
 
@@ -65,6 +68,10 @@ class EventTypesField(StringField):
 
 
 class WebhookAttemptView(ScopedModelView):
+    list_title = _l("Webhook log")
+    show_title = _l("Webhook attempt")
+    add_title = _l("New webhook attempt")
+    edit_title = _l("Edit webhook attempt")
     route_base = "/webhook-attempts"
     class_permission_name = "WebhookAttempt"
     datamodel = ScopedInterface(WebhookAttempt)
@@ -74,10 +81,11 @@ class WebhookAttemptView(ScopedModelView):
     show_columns = list_columns + ["url", "delivery", "request_headers", "request_body",
                                    "response_headers", "response_body"]
     search_columns = ["endpoint", "outcome", "response_status", "created_at"]
-    label_columns = {"webhook_id": "webhook-id", "response_status": "Answer"}
+    label_columns = {"webhook_id": _l("webhook-id"), "response_status": _l("Answer")}
     base_order = ("id", "desc")
 
-    @action("replay", "Replay", "Send the selected attempts' deliveries again?", "fa-repeat",
+    @action("replay", _l("Replay"), _l("Send the selected attempts' deliveries again?"),
+            "fa-repeat",
             multiple=True, single=True)
     def replay(self, items: Any) -> Any:
         items = items if isinstance(items, list) else [items]
@@ -92,11 +100,15 @@ class WebhookAttemptView(ScopedModelView):
             ledger.replay(delivery)
             done.add(delivery.id)
         wake_workers()
-        flash(f"{len(done)} deliveries queued again", "success")
+        flash(gettext("%(count)d deliveries queued again", count=len(done)), "success")
         return redirect(request.referrer or self.get_redirect())
 
 
 class WebhookEndpointView(ScopedModelView):
+    list_title = _l("Webhook endpoints")
+    show_title = _l("Webhook endpoint")
+    add_title = _l("New webhook endpoint")
+    edit_title = _l("Edit webhook endpoint")
     route_base = "/webhook-endpoints"
     class_permission_name = "WebhookEndpoint"
     method_permission_name = {**METHOD_PERMISSIONS, "rotate": "write", "reveal": "write"}
@@ -109,14 +121,15 @@ class WebhookEndpointView(ScopedModelView):
     add_columns = ["name", "url", "event_types", "enabled", "description"]
     edit_columns = add_columns
     search_columns = ["name", "url", "enabled", "owner"]
-    label_columns = {"url": "URL", "owner": "REST hook of",
-                     "previous_secret_expires_at": "Old secret signs until"}
+    label_columns = {"url": _l("URL"), "owner": _l("REST hook of"),
+                     "previous_secret_expires_at": _l("Old secret signs until")}
     related_views = [WebhookAttemptView, DeliveryView]
     show_template = "relaydesk/webhook_endpoint_show.html"
     base_order = ("name", "asc")
-    _help = ("Comma-separated, e.g. ticket.created, ticket.* or *. Known: "
-             + ", ".join(KNOWN_EVENTS))
-    add_form_extra_fields = {"event_types": EventTypesField("Event types", description=_help)}
+    _help = _l("Comma-separated, e.g. ticket.created, ticket.* or *. Known: %(events)s",
+               events=", ".join(KNOWN_EVENTS))
+    add_form_extra_fields = {"event_types": EventTypesField(_l("Event types"),
+                                                            description=_help)}
     edit_form_extra_fields = add_form_extra_fields
 
     def _apply(self, item: WebhookEndpoint, is_new: bool) -> None:
@@ -136,8 +149,8 @@ class WebhookEndpointView(ScopedModelView):
     def post_add(self, item: WebhookEndpoint) -> None:
         secret = item.__dict__.pop("_new_secret", None)
         if secret:
-            flash(f"Signing secret of {item.name!r} (shown once; see the endpoint's page to "
-                  f"rotate it): {secret}", "info")
+            flash(gettext("Signing secret of %(name)r (shown once; see the endpoint's page to "
+                          "rotate it): %(secret)s", name=item.name, secret=secret), "info")
 
     def pre_update(self, item: WebhookEndpoint) -> None:
         self._apply(item, is_new=False)
@@ -147,7 +160,7 @@ class WebhookEndpointView(ScopedModelView):
     def rotate(self, pk: int) -> Any:
         row = self.datamodel.get(pk)
         if row is None:
-            flash("No such endpoint", "danger")
+            flash(gettext("No such endpoint"), "danger")
             return redirect(self.get_redirect())
         grace = request.form.get("grace") or current_app.config["WEBHOOK_SECRET_GRACE"]
         try:
@@ -157,7 +170,8 @@ class WebhookEndpointView(ScopedModelView):
             db.session.rollback()
             flash(_messages(exc), "danger")
         else:
-            flash(f"New signing secret (the old one signs too for {grace}): {secret}", "info")
+            flash(gettext("New signing secret (the old one signs too for %(grace)s): %(secret)s",
+                          grace=grace, secret=secret), "info")
         return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
 
     @expose("/reveal/<int:pk>", methods=["POST"])
@@ -165,10 +179,11 @@ class WebhookEndpointView(ScopedModelView):
     def reveal(self, pk: int) -> Any:
         row = self.datamodel.get(pk)
         if row is None:
-            flash("No such endpoint", "danger")
+            flash(gettext("No such endpoint"), "danger")
             return redirect(self.get_redirect())
         try:
-            flash(f"Signing secret of {row.name!r}: {row.secret(app_cipher(current_app))}",
+            flash(gettext("Signing secret of %(name)r: %(secret)s", name=row.name,
+                          secret=row.secret(app_cipher(current_app))),
                   "info")
         except (CredentialsError, CommandError) as exc:
             flash(str(exc), "danger")
@@ -176,6 +191,10 @@ class WebhookEndpointView(ScopedModelView):
 
 
 class InboundRequestView(ScopedModelView):
+    list_title = _l("Inbound requests")
+    show_title = _l("Inbound request")
+    add_title = _l("New inbound request")
+    edit_title = _l("Edit inbound request")
     route_base = "/inbound-requests"
     class_permission_name = "InboundRequest"
     datamodel = ScopedInterface(InboundRequest)
@@ -184,11 +203,15 @@ class InboundRequestView(ScopedModelView):
     show_columns = list_columns + ["method", "remote_addr", "headers", "body_text",
                                    "processed_at"]
     search_columns = ["slug", "status", "message_id", "received_at"]
-    label_columns = {"body_text": "Body (as text)"}
+    label_columns = {"body_text": _l("Body (as text)")}
     base_order = ("id", "desc")
 
 
 class InboundEndpointView(ScopedModelView):
+    list_title = _l("Inbound webhooks")
+    show_title = _l("Inbound webhook")
+    add_title = _l("New inbound webhook")
+    edit_title = _l("Edit inbound webhook")
     route_base = "/inbound-endpoints"
     class_permission_name = "InboundEndpoint"
     datamodel = ScopedInterface(InboundEndpoint)
@@ -199,16 +222,16 @@ class InboundEndpointView(ScopedModelView):
                    "description"]
     edit_columns = add_columns
     search_columns = ["slug", "scheme", "enabled"]
-    label_columns = {"path": "URL path", "new_secret": "Secret",
-                     "tolerance_seconds": "Timestamp tolerance (s)"}
+    label_columns = {"path": _l("URL path"), "new_secret": _l("Secret"),
+                     "tolerance_seconds": _l("Timestamp tolerance (s)")}
     related_views = [InboundRequestView]
     base_order = ("slug", "asc")
-    _secret_help = ("Write-only. Stripe: the endpoint's signing secret (whsec_…); Standard "
-                    "Webhooks: the sender's whsec_… secret. Empty on add: one is made and "
-                    "shown once; empty on edit: unchanged.")
+    _secret_help = _l("Write-only. Stripe: the endpoint's signing secret (whsec_…); Standard "
+                      "Webhooks: the sender's whsec_… secret. Empty on add: one is made and "
+                      "shown once; empty on edit: unchanged.")
     add_form_extra_fields = {
-        "scheme": SelectField("Scheme", choices=[(s, s) for s in INBOUND_SCHEMES]),
-        "new_secret": StringField("Secret", description=_secret_help),
+        "scheme": SelectField(_l("Scheme"), choices=[(s, s) for s in INBOUND_SCHEMES]),
+        "new_secret": StringField(_l("Secret"), description=_secret_help),
     }
     edit_form_extra_fields = add_form_extra_fields
 
@@ -233,9 +256,10 @@ class InboundEndpointView(ScopedModelView):
 
     def post_add(self, item: InboundEndpoint) -> None:
         secret = item.__dict__.pop("_new_secret", None)
-        note = f"Send to POST {request.host_url.rstrip('/')}/hooks/in/{item.slug}."
+        note = gettext("Send to POST %(url)s.",
+                       url=f"{request.host_url.rstrip('/')}/hooks/in/{item.slug}")
         if secret:
-            note += f" Its secret (shown once): {secret}"
+            note += " " + gettext("Its secret (shown once): %(secret)s", secret=secret)
         flash(note, "info")
 
     def pre_update(self, item: InboundEndpoint) -> None:
@@ -267,33 +291,34 @@ class ApiKeyView(BaseView):
         name = (request.form.get("name") or "").strip()
         user = db.session.get(User, request.form.get("user_id", type=int) or 0)
         if not name or user is None or not user.active:
-            flash("Name the key and choose an active user", "danger")
+            flash(gettext("Name the key and choose an active user"), "danger")
             return redirect(url_for("ApiKeyView.keys"))
         made = sm.create_api_key(user, name)
         if not made:
-            flash("The key could not be made", "danger")
+            flash(gettext("The key could not be made"), "danger")
         else:
-            flash(f"API key for {user.username} (shown once; send it as X-API-Key): "
-                  f"{made['key']}", "info")
+            flash(gettext("API key for %(user)s (shown once; send it as X-API-Key): %(key)s",
+                          user=user.username, key=made["key"]), "info")
         return redirect(url_for("ApiKeyView.keys"))
 
     @expose("/revoke/<uuid>", methods=["POST"])
     @has_access
     def revoke(self, uuid: str) -> Any:
         if current_app.appbuilder.sm.revoke_api_key(uuid):
-            flash("Key revoked", "success")
+            flash(gettext("Key revoked"), "success")
         else:
-            flash("No such key", "danger")
+            flash(gettext("No such key"), "danger")
         return redirect(url_for("ApiKeyView.keys"))
 
 
 def register_webhook_views(appbuilder: AppBuilder) -> None:
     cat = "Automation"
-    appbuilder.add_view(WebhookEndpointView, "Webhook endpoints", icon="fa-share-square",
-                        category=cat)
-    appbuilder.add_view(WebhookAttemptView, "Webhook log", icon="fa-list-alt", category=cat)
-    appbuilder.add_view(InboundEndpointView, "Inbound webhooks", icon="fa-sign-in",
-                        category=cat)
-    appbuilder.add_view(InboundRequestView, "Inbound requests", icon="fa-inbox", category=cat)
+    add_screen(appbuilder, WebhookEndpointView, "Webhook endpoints", _l("Webhook endpoints"),
+               "fa-share-square", cat)
+    add_screen(appbuilder, WebhookAttemptView, "Webhook log", _l("Webhook log"), "fa-list-alt", cat)
+    add_screen(appbuilder, InboundEndpointView, "Inbound webhooks", _l("Inbound webhooks"),
+               "fa-sign-in", cat)
+    add_screen(appbuilder, InboundRequestView, "Inbound requests", _l("Inbound requests"),
+               "fa-inbox", cat)
     # "API Keys" is one of the security menus staff do not see (webapp.security.roles).
-    appbuilder.add_view(ApiKeyView, "API Keys", icon="fa-key", category=cat)
+    add_screen(appbuilder, ApiKeyView, "API Keys", _l("API Keys"), "fa-key", cat)

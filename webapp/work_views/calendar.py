@@ -19,6 +19,8 @@ from flask import Response, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView
 from flask_appbuilder.security.decorators import has_access, has_access_api
 from flask_appbuilder.views import expose
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -26,6 +28,7 @@ from webapp.access.scope import Viewer, current_viewer
 from webapp.commands.errors import Invalid
 from webapp.extensions import db
 from webapp.models import Item, utcnow
+from webapp.views.labels import add_screen
 from webapp.work_views.board import cards, item_select
 from webapp.work_views.filters import ViewFilter
 from webapp.work_views.keyset import Sort, fetch_page, page_size
@@ -97,8 +100,8 @@ class Span:
     def title(self) -> str:
         if self.mode == "week":
             last = self.end - dt.timedelta(days=1)
-            return f"{self.start:%d %b} – {last:%d %b %Y}"
-        return f"{self.anchor:%B %Y}"
+            return f"{format_date(self.start, 'd MMM')} – {format_date(last, 'd MMM y')}"
+        return str(format_date(self.anchor, "LLLL y"))
 
 
 def _between(first: dt.date, end: dt.date) -> Any:
@@ -220,5 +223,5 @@ class CalendarView(BaseView):
 
 
 def register(appbuilder: Any, menu: str, links: list[tuple[str, str, str]]) -> None:
-    appbuilder.add_view(CalendarView, "Calendar", category=menu, icon="fa-calendar")
-    links.append(("calendar", "Calendar", "CalendarView.calendar"))
+    add_screen(appbuilder, CalendarView, "Calendar", _l("Calendar"), "fa-calendar", menu)
+    links.append(("calendar", _l("Calendar"), "CalendarView.calendar"))

@@ -13,10 +13,12 @@ from flask import Response, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView
 from flask_appbuilder.security.decorators import has_access, has_access_api
 from flask_appbuilder.views import expose
+from flask_babel import lazy_gettext as _l
 
 from webapp.access.scope import current_viewer
 from webapp.commands.errors import Invalid
 from webapp.extensions import db
+from webapp.views.labels import add_screen
 from webapp.work_views.filters import ViewFilter
 from webapp.work_views.metrics import RANGE_ARGS, Range, dashboard_data
 from webapp.work_views.page import flash_errors, json_errors, render_view
@@ -55,5 +57,5 @@ class DashboardView(BaseView):
 
 
 def register(appbuilder: Any, menu: str, links: list[tuple[str, str, str]]) -> None:
-    appbuilder.add_view(DashboardView, "Dashboard", category=menu, icon="fa-bar-chart")
-    links.append(("dashboard", "Dashboard", "DashboardView.dashboard"))
+    add_screen(appbuilder, DashboardView, "Dashboard", _l("Dashboard"), "fa-bar-chart", menu)
+    links.append(("dashboard", _l("Dashboard"), "DashboardView.dashboard"))

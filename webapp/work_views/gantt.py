@@ -15,6 +15,7 @@ from flask import Response, flash, jsonify, request, url_for
 from flask_appbuilder import BaseView
 from flask_appbuilder.security.decorators import has_access, has_access_api
 from flask_appbuilder.views import expose
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -22,6 +23,7 @@ from webapp.access.scope import Viewer, current_viewer, load_visible
 from webapp.commands.errors import Invalid, NotFound
 from webapp.extensions import db
 from webapp.models import Item, ItemKind, Project, StatusCategory, WorkspaceSetting, utcnow
+from webapp.views.labels import add_screen
 from webapp.work_views.critical_path import DependencyCycle, critical_path, planned_days
 from webapp.work_views.filters import ViewFilter
 from webapp.work_views.page import render_view, save_setting
@@ -184,5 +186,5 @@ class GanttView(BaseView):
 
 
 def register(appbuilder: Any, menu: str, links: list[tuple[str, str, str]]) -> None:
-    appbuilder.add_view(GanttView, "Gantt", category=menu, icon="fa-align-left")
-    links.append(("gantt", "Gantt", "GanttView.gantt"))
+    add_screen(appbuilder, GanttView, "Gantt", _l("Gantt"), "fa-align-left", menu)
+    links.append(("gantt", _l("Gantt"), "GanttView.gantt"))

@@ -15,6 +15,7 @@ from flask import Response, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView
 from flask_appbuilder.security.decorators import has_access, has_access_api
 from flask_appbuilder.views import expose
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select, union
 from sqlalchemy.orm import Session, aliased, selectinload
 
@@ -33,6 +34,7 @@ from webapp.models import (
     User,
 )
 from webapp.models.items import item_assignee_team, item_assignee_user
+from webapp.views.labels import add_screen
 from webapp.work_views.board import item_url, sla_states
 from webapp.work_views.filters import ViewFilter
 from webapp.work_views.keyset import SORTABLE, Page, Sort, fetch_page, page_size
@@ -290,8 +292,8 @@ class ListView(BaseView):
 def register(appbuilder: Any, menu: str, links: list[tuple[str, str, str]]) -> None:
     from webapp.work_views import export, reports, saved
 
-    appbuilder.add_view(ListView, "List", category=menu, icon="fa-list")
-    links.append(("list", "List", "ListView.list"))
+    add_screen(appbuilder, ListView, "List", _l("List"), "fa-list", menu)
+    links.append(("list", _l("List"), "ListView.list"))
     saved.register(appbuilder, menu)
     export.register(appbuilder)
     reports.register(appbuilder, menu)

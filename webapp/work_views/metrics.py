@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
@@ -325,8 +326,8 @@ def _top(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
     if len(found) <= TOP_ROWS:
         return found
     rest = sum(float(hours) for _, _, hours in rows[TOP_ROWS:])
-    return [*found[:TOP_ROWS], {"id": None, "name": f"Other ({len(rows) - TOP_ROWS})",
-                                "hours": round(rest, 2)}]
+    other = gettext("Other (%(n)s)", n=len(rows) - TOP_ROWS)
+    return [*found[:TOP_ROWS], {"id": None, "name": other, "hours": round(rest, 2)}]
 
 
 def hours_logged(scope: Scope) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,13 +36,15 @@ def filter_options(session: Session, viewer: Viewer) -> dict[str, list[dict[str,
         return [{"value": str(r.id), "label": label(r)} for r in rows]
 
     return {
-        "kind": [{"value": "ticket", "label": "Tickets"}, {"value": "task", "label": "Tasks"}],
+        "kind": [{"value": "ticket", "label": gettext("Tickets")},
+                 {"value": "task", "label": gettext("Tasks")}],
         "type": choices(types, lambda t: f"{t.name} ({t.kind.value})"),
         "status": choices(statuses, lambda s: f"{type_names.get(s.item_type_id, '')}: {s.name}"),
         "category": [{"value": c, "label": label} for c, label in
-                     (("new", "New"), ("in_progress", "In progress"), ("done", "Done"))],
-        "priority": [{"value": str(p), "label": "★" * p or "none"} for p in range(6)],
-        "assignee": [{"value": "me", "label": "Me"}] + choices(
+                     (("new", gettext("New")), ("in_progress", gettext("In progress")),
+                      ("done", gettext("Done")))],
+        "priority": [{"value": str(p), "label": "★" * p or gettext("none")} for p in range(6)],
+        "assignee": [{"value": "me", "label": gettext("Me")}] + choices(
             list(session.scalars(select(User).where(User.active.is_(True))
                                  .order_by(User.first_name, User.last_name))),
             lambda u: f"{u.first_name} {u.last_name}".strip() or u.username),
@@ -53,8 +56,8 @@ def filter_options(session: Session, viewer: Viewer) -> dict[str, list[dict[str,
         "organization": choices(list(session.scalars(select(Organization)
                                                      .order_by(Organization.name)))),
         "sla": [{"value": s, "label": label} for s, label in
-                (("ok", "On track"), ("warning", "Warning"), ("breached", "Breached"),
-                 ("none", "No SLA"))],
+                (("ok", gettext("On track")), ("warning", gettext("Warning")),
+                 ("breached", gettext("Breached")), ("none", gettext("No SLA")))],
     }
 
 

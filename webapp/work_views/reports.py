@@ -19,6 +19,8 @@ from flask_appbuilder import expose
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction, FilterInFunction
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -33,6 +35,7 @@ from webapp.extensions import db
 from webapp.models import User
 from webapp.models.saved_views import ReportFrequency, ReportSchedule, SavedView
 from webapp.views.base import ScopedModelView
+from webapp.views.labels import add_screen
 from webapp.work_views.export import FORMATS, cell, export_bytes, header
 from webapp.work_views.filters import ViewFilter
 from webapp.work_views.keyset import Sort
@@ -212,20 +215,23 @@ def _readable(exc: Invalid) -> str:
 
 
 class ReportScheduleView(ScopedModelView):
+    list_title = _l("Scheduled reports")
+    show_title = _l("Scheduled report")
+    add_title = _l("New scheduled report")
+    edit_title = _l("Edit scheduled report")
     route_base = "/views/reports"
     datamodel = SQLAInterface(ReportSchedule)
     class_permission_name = "ReportSchedule"
-    list_title = "Scheduled reports"
     list_columns = ["saved_view", "frequency", "weekday", "hour", "time_zone", "recipients",
                     "format", "enabled", "next_run_at", "last_sent_at", "last_error"]
     show_columns = list_columns
     add_columns = edit_columns = ["saved_view", "frequency", "weekday", "hour", "time_zone",
                                   "recipients", "format", "enabled"]
     description_columns = {
-        "weekday": "Weekly reports: 0 = Monday … 6 = Sunday",
-        "hour": "0–23, in the time zone below",
-        "time_zone": "e.g. Europe/Lisbon, America/New_York, UTC",
-        "recipients": "Comma-separated e-mail addresses (no account needed)",
+        "weekday": _l("Weekly reports: 0 = Monday … 6 = Sunday"),
+        "hour": _l("0–23, in the time zone below"),
+        "time_zone": _l("e.g. Europe/Lisbon, America/New_York, UTC"),
+        "recipients": _l("Comma-separated e-mail addresses (no account needed)"),
     }
     validators_columns = {"recipients": [_wtf(parse_recipients)],
                           "time_zone": [_wtf(parse_zone)]}
@@ -263,14 +269,16 @@ class ReportScheduleView(ScopedModelView):
         schedule = session.scalar(select(ReportSchedule).join(SavedView).where(
             ReportSchedule.id == pk, SavedView.owner_id == current_viewer().user_id))
         if schedule is None:
-            flash("No such report of yours.", "danger")
+            flash(gettext("No such report of yours."), "danger")
         elif deliver(session, schedule, dt.datetime.now(dt.UTC).replace(tzinfo=None)):
-            flash(f"Report sent to {schedule.recipients}.", "success")
+            flash(gettext("Report sent to %(recipients)s.", recipients=schedule.recipients),
+                  "success")
         else:
-            flash(f"The report was not sent: {schedule.last_error}", "danger")
+            flash(gettext("The report was not sent: %(reason)s", reason=schedule.last_error),
+                  "danger")
         return redirect(url_for("ReportScheduleView.show", pk=pk))
 
 
 def register(appbuilder: Any, menu: str) -> None:
-    appbuilder.add_view(ReportScheduleView, "Scheduled reports", category=menu,
-                        icon="fa-envelope")
+    add_screen(appbuilder, ReportScheduleView, "Scheduled reports", _l("Scheduled reports"),
+               "fa-envelope", menu)

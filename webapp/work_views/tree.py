@@ -22,6 +22,8 @@ from flask import Response, flash, jsonify, request, url_for
 from flask_appbuilder import BaseView
 from flask_appbuilder.security.decorators import has_access, has_access_api
 from flask_appbuilder.views import expose
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -40,12 +42,13 @@ from webapp.models import (
     Timesheet,
     WorkspaceSetting,
 )
+from webapp.views.labels import add_screen
 from webapp.work_views.filters import ViewFilter
 from webapp.work_views.keyset import Sort, fetch_page, page_size
 from webapp.work_views.page import json_errors, render_view, save_setting
 
 GROUPING_KEY = "tree_grouping"
-GROUPINGS = {"portfolio": "No portfolio", "organization": "No organization"}
+GROUPINGS = {"portfolio": _l("No portfolio"), "organization": _l("No organization")}
 ITEM_ARGS = ("in_project", "in_folder", "cursor", "page_size")
 Group = tuple[int, int | None]  # (project id, folder id)
 
@@ -153,7 +156,7 @@ def _project_node(project: Project, folders: list[Folder], totals: Mapping[Group
             (parent.children if parent else node.children).append(nodes[folder.id])
     loose = totals.get((project.id, None))
     if loose is not None:
-        node.children.append(Node("folder", None, "No folder", own=loose,
+        node.children.append(Node("folder", None, gettext("No folder"), own=loose,
                                   items_url=_items_url(project.id, "none", found)))
     return node
 
@@ -180,7 +183,7 @@ def build_tree(session: Session, viewer: Viewer, found: ViewFilter,
     group_ids = {getattr(p, column) for p in projects} - {None}
     groups = {g.id: Node(grouping, g.id, g.name) for g in session.scalars(
         select(model).where(model.id.in_(group_ids)).order_by(model.name))} if group_ids else {}
-    nobody = Node(grouping, None, GROUPINGS[grouping])
+    nobody = Node(grouping, None, str(GROUPINGS[grouping]))
     for project in projects:
         group = groups.get(getattr(project, column)) or nobody
         group.children.append(_project_node(project, folders.get(project.id, []), totals,
@@ -283,5 +286,5 @@ class TreeView(BaseView):
 
 
 def register(appbuilder: Any, menu: str, links: list[tuple[str, str, str]]) -> None:
-    appbuilder.add_view(TreeView, "Tree", category=menu, icon="fa-sitemap")
-    links.append(("tree", "Tree", "TreeView.tree"))
+    add_screen(appbuilder, TreeView, "Tree", _l("Tree"), "fa-sitemap", menu)
+    links.append(("tree", _l("Tree"), "TreeView.tree"))

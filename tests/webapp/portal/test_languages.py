@@ -8,7 +8,9 @@ from __future__ import annotations
 import io
 import json
 import re
+import subprocess
 import sys
+import tempfile
 from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
@@ -87,12 +89,32 @@ def _strings(value: object) -> list[str]:
 
 
 @cache
+def _customer_ids() -> frozenset[str]:
+    """The msgids of the customer pages' sources (babel.cfg above its staff marker): the
+    catalog also holds the staff screens' words, which customer pages never show."""
+    root = CATALOGS.parents[1]
+    config = (root / "babel.cfg").read_text().split("# -- staff screens below")[0]
+    with tempfile.TemporaryDirectory() as folder:
+        cfg, pot = Path(folder) / "babel.cfg", Path(folder) / "messages.pot"
+        cfg.write_text(config)
+        subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract",
+                        "--no-location", "-F", str(cfg), "-k", "_l", "-k", "lazy_gettext",
+                        "-o", str(pot), "."], cwd=root, check=True, capture_output=True)
+        with pot.open("rb") as handle:
+            catalog = read_po(handle)
+    ids = frozenset(m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id)
+    assert len(ids) > 50, "no customer strings extracted: is babel.cfg's staff marker there?"
+    return ids
+
+
+@cache
 def _english(lang: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
     """The catalog's English texts that ``lang`` words differently, as patterns (each
     placeholder matches anything): not the very short ones, nor time-zone names."""
     with (CATALOGS / lang / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         catalog = read_po(handle, locale=lang)
     zones = available_timezones()
+    customer = _customer_ids()
     found = []
     for entry in catalog:
         if not entry.id:
@@ -100,12 +122,13 @@ def _english(lang: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
         ids = [entry.id] if isinstance(entry.id, str) else list(entry.id)
         strings = [entry.string] if isinstance(entry.string, str) else list(entry.string)
         for msgid in ids:
-            if len(msgid) < 3 or msgid in strings or msgid in zones:
+            if len(msgid) < 3 or msgid in strings or msgid in zones or msgid not in customer:
                 continue
             pieces = [r"\s+".join(map(re.escape, piece.split()))
                       for piece in PLACEHOLDER.split(msgid)]
             pattern = r"\s*.+?\s*".join(pieces)
-            found.append((msgid, re.compile(rf"(?<![\w-]){pattern}(?![\w-])")))
+            # Not inside an e-mail address ("nobody@nowhere.example" is not the word "nobody").
+            found.append((msgid, re.compile(rf"(?<![\w.@-]){pattern}(?![\w@-])")))
     return tuple(found)
 
 

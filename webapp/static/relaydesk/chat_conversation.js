@@ -4,6 +4,8 @@
   "use strict";
   var root = document.getElementById("rd-chat");
   if (!root) { return; }
+  // The page's words in the user's language (relaydesk/chat_conversation.html).
+  var words = JSON.parse(document.getElementById("rd-chat-words").textContent);
   var list = root.querySelector(".rd-messages");
   var form = document.getElementById("rd-answer");
   var POLL_MS = 1500;
@@ -37,7 +39,7 @@
       .then(function (data) {
         if (!data) { return; }
         data.messages.forEach(add);
-        root.querySelector(".rd-status").textContent = data.status;
+        root.querySelector(".rd-status").textContent = words["status_" + data.status] || data.status;
         if (data.item_id) {
           var cell = root.querySelector(".rd-ticket");
           if (!cell.querySelector("a")) {
@@ -77,12 +79,13 @@
           return;
         }
         var errors = (data && data.errors) || {};
-        error.textContent = (errors.body || errors._schema || ["The answer was not sent (" + response.status + ")."]).join(" ");
+        error.textContent = (errors.body || errors._schema ||
+                             [words.not_sent.replace("{status}", response.status)]).join(" ");
         error.hidden = false;
       });
     }, function () {
       button.disabled = false;
-      error.textContent = "The answer was not sent: the server cannot be reached.";
+      error.textContent = words.unreachable;
       error.hidden = false;
     });
   });

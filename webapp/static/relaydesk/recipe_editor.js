@@ -9,6 +9,11 @@
   var data = JSON.parse(document.getElementById("rd-editor-data").textContent);
   var catalogue = data.catalogue;
   var recipe = data.recipe;
+  // The page's words in the user's language (the template passes them; {name} is filled in).
+  var words = data.words;
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (all, key) { return String(values[key]); });
+  }
   var actionsByName = {};
   catalogue.actions.forEach(function (a) { actionsByName[a.name] = a; });
 
@@ -86,16 +91,16 @@
      fields it carries and offers them to the conditions. */
   var trigger = byId("rd-trigger");
   function option(value, text) { return el("option", {value: value, text: text || value}); }
-  trigger.appendChild(option("", "— choose the event —"));
-  trigger.appendChild(option("*", "* (every event)"));
+  trigger.appendChild(option("", words.choose_event));
+  trigger.appendChild(option("*", words.every_event));
   catalogue.families.forEach(function (f) {
     var group = el("optgroup", {label: f.family});
-    group.appendChild(option(f.family + ".*", f.family + ".* (any " + f.family + " event)"));
+    group.appendChild(option(f.family + ".*", fill(words.any_family, {family: f.family})));
     f.events.forEach(function (name) { group.appendChild(option(name)); });
     trigger.appendChild(group);
   });
-  var inboundGroup = el("optgroup", {label: "inbound webhooks", id: "rd-inbound-group"});
-  inboundGroup.appendChild(option("inbound.*", "inbound.* (any inbound webhook)"));
+  var inboundGroup = el("optgroup", {label: words.inbound_webhooks, id: "rd-inbound-group"});
+  inboundGroup.appendChild(option("inbound.*", words.any_inbound));
   trigger.appendChild(inboundGroup);
 
   function chooseTrigger(value) {
@@ -119,7 +124,7 @@
     var suggestions = byId("rd-context-fields");
     var name = trigger.value;
     byId("rd-event-fields-name").textContent = name ? "(" + name + ")" : "";
-    if (!name) { box.textContent = "Choose an event."; return; }
+    if (!name) { box.textContent = words.choose_an_event; return; }
     var url = root.getAttribute("data-fields-url") + "?event=" + encodeURIComponent(name);
     fetch(url, {credentials: "same-origin"})
       .then(function (r) { return r.json().then(function (j) { return {ok: r.ok, json: j}; }); })
@@ -129,7 +134,7 @@
         suggestions.innerHTML = "";
         if (!r.ok) {
           box.appendChild(el("p", {className: "rd-errors",
-                                   text: ((r.json.message || {}).event || ["unknown event"]).join(" ")}));
+                                   text: ((r.json.message || {}).event || [words.unknown_event]).join(" ")}));
           return;
         }
         Object.keys(r.json.fields).forEach(function (group) {
@@ -170,15 +175,15 @@
     });
     op.value = rule.op || "eq";
     var row = el("div", {className: "rd-row rd-rule"}, [
-      labelled("Field", el("input", {className: "form-control rd-rule-field",
+      labelled(words.field, el("input", {className: "form-control rd-rule-field",
                                      placeholder: "item.priority", list: "rd-context-fields",
                                      value: rule.field || ""})),
-      labelled("Operator", op),
-      labelled("Value", el("input", {className: "form-control rd-rule-value",
+      labelled(words.operator, op),
+      labelled(words.value, el("input", {className: "form-control rd-rule-value",
                                      placeholder: "3, true, \"text\"",
                                      value: shown(rule.value)})),
     ]);
-    var remove = el("button", {type: "button", className: "btn btn-link", text: "remove"});
+    var remove = el("button", {type: "button", className: "btn btn-link", text: words.remove});
     remove.addEventListener("click", function () { row.remove(); });
     row.appendChild(remove);
     byId("rd-rules").appendChild(row);
@@ -188,9 +193,9 @@
   // ------------------------------------------------------------------ actions
   function actionSelect(current) {
     var select = el("select", {className: "form-control rd-action-type"});
-    select.appendChild(el("option", {value: "", text: "— choose an action —"}));
+    select.appendChild(el("option", {value: "", text: words.choose_action}));
     ["internal", "connector", "webhook"].forEach(function (kind) {
-      var group = el("optgroup", {label: kind});
+      var group = el("optgroup", {label: words["kind_" + kind]});
       catalogue.actions.filter(function (a) { return a.kind === kind; })
         .forEach(function (a) { group.appendChild(el("option", {value: a.name, text: a.label})); });
       select.appendChild(group);
@@ -260,10 +265,10 @@
     var index = actionCount++;
     var select = actionSelect(spec.action_type);
     var fields = el("div", {className: "rd-fields"});
-    var remove = el("button", {type: "button", className: "btn btn-link", text: "remove"});
+    var remove = el("button", {type: "button", className: "btn btn-link", text: words.remove});
     var card = el("div", {className: "panel panel-default rd-action"}, [
       el("div", {className: "panel-body"}, [
-        el("div", {className: "rd-row"}, [labelled("Action " + (index + 1), select), remove]),
+        el("div", {className: "rd-row"}, [labelled(fill(words.action_n, {n: index + 1}), select), remove]),
         fields])]);
     select.addEventListener("change", function () { renderFields(fields, select.value, {}, index); });
     remove.addEventListener("click", function () { card.remove(); });
@@ -331,26 +336,27 @@
     post(root.getAttribute("data-save-url"), collect()).then(function (r) {
       if (r.status === 200 || r.status === 201) {
         recipe = r.json.result;
-        byId("rd-status").textContent = "Saved recipe " + r.json.id + ".";
-        show("Saved", r.json.result, false);
+        byId("rd-status").textContent = fill(words.saved_recipe, {id: r.json.id});
+        show(words.saved, r.json.result, false);
         if (window.history && window.history.replaceState) {
           window.history.replaceState(null, "", root.getAttribute("data-save-url").replace(/save$/, String(r.json.id)));
         }
       } else {
-        byId("rd-status").textContent = "Not saved.";
-        show("Please fix", r.json.message, true);
+        byId("rd-status").textContent = words.not_saved;
+        show(words.please_fix, r.json.message, true);
       }
     });
   });
 
   byId("rd-test").addEventListener("click", function () {
     post(root.getAttribute("data-test-url"), collect()).then(function (r) {
-      if (r.status !== 200) { show("Cannot test", r.json.message, true); return; }
+      if (r.status !== 200) { show(words.cannot_test, r.json.message, true); return; }
       var result = r.json.result;
-      if (!result.event) { show("No event yet", result.message, true); return; }
-      byId("rd-status").textContent = "Event " + result.event.id + " (" + result.event.type + ")" +
-        (result.conditions_hold ? "" : " — the conditions do not hold for it");
-      show("Rendered inputs", {event: result.event, conditions_hold: result.conditions_hold,
+      if (!result.event) { show(words.no_event, result.message, true); return; }
+      byId("rd-status").textContent = fill(words.event_n, {id: result.event.id,
+                                                          type: result.event.type}) +
+        (result.conditions_hold ? "" : " — " + words.conditions_fail);
+      show(words.rendered, {event: result.event, conditions_hold: result.conditions_hold,
                                actions: result.actions, context: result.context}, false);
     });
   });

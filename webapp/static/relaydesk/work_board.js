@@ -4,6 +4,11 @@
    the card back and shows the API's message; an accepted one refreshes the counts. */
 (function () {
   "use strict";
+  // The page's words in the user's language (relaydesk/work_views/base.html); {name} is filled in.
+  var words = JSON.parse(document.getElementById("rd-work-words").textContent);
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (all, key) { return String(values[key]); });
+  }
   var root = document.getElementById("rd-board");
   if (!root) { return; }
   var csrf = root.getAttribute("data-csrf");
@@ -35,8 +40,8 @@
 
   function moveSelect(card) {
     var select = element("select", "form-control input-sm rd-move");
-    select.setAttribute("aria-label", "Move to");
-    select.appendChild(element("option", "", "Move to…")).value = "";
+    select.setAttribute("aria-label", words.move_to);
+    select.appendChild(element("option", "", words.move_to_choose)).value = "";
     statuses.forEach(function (status) {
       if (String(status.id) !== card.getAttribute("data-status-id")) {
         select.appendChild(element("option", "", status.name)).value = status.id;
@@ -64,26 +69,26 @@
     card.appendChild(title);
     var facts = element("div", "rd-card-facts");
     var stars = element("span", "rd-stars", "★".repeat(data.priority) + "☆".repeat(5 - data.priority));
-    stars.title = "Priority " + data.priority;
+    stars.title = fill(words.priority_n, { n: data.priority });
     facts.appendChild(stars);
     if (data.sla !== "none") {
-      facts.appendChild(element("span", "rd-sla rd-sla-" + data.sla, "SLA " + data.sla));
+      facts.appendChild(element("span", "rd-sla rd-sla-" + data.sla, words["sla_" + data.sla] || data.sla));
     }
     if (data.due_at) {
       var due = element("span", "rd-due-at" + (data.overdue ? " rd-overdue" : ""),
-                        "Due " + data.due_at.slice(0, 10));
+                        fill(words.due_on, { date: data.due_at.slice(0, 10) }));
       facts.appendChild(due);
     }
-    var days = element("span", "rd-days", data.days_in_column + " d here");
-    if (data.stuck) { days.title = "Stuck: longer than " + root.getAttribute("data-stuck-days") + " days in this column"; }
+    var days = element("span", "rd-days", fill(words.days_here, { n: data.days_in_column }));
+    if (data.stuck) { days.title = fill(words.stuck_longer, { n: root.getAttribute("data-stuck-days") }); }
     facts.appendChild(days);
     card.appendChild(facts);
     if (data.percent_complete !== null && data.percent_complete !== undefined) {
       var bar = element("div", "rd-progress");
       bar.title = data.percent_complete + "% complete";
-      var fill = element("span");
-      fill.style.width = data.percent_complete + "%";
-      bar.appendChild(fill);
+      var done = element("span");
+      done.style.width = data.percent_complete + "%";
+      bar.appendChild(done);
       card.appendChild(bar);
     }
     if (data.assignees.length) {
@@ -107,7 +112,7 @@
   function loadMore(column) {
     if (column.loading || column.done) { return; }
     column.loading = true;
-    column.more.textContent = "Loading…";
+    column.more.textContent = words.loading;
     var extra = column.cursor ? { cursor: column.cursor } : {};
     getJson(root.getAttribute("data-column-url") + column.id + "?" + params(extra))
       .then(function (body) {
@@ -119,7 +124,7 @@
         column.cursor = body.next_cursor;
         column.done = !body.next_cursor;
         column.loading = false;
-        column.more.textContent = column.done ? "" : "More…";
+        column.more.textContent = column.done ? "" : words.more;
         if (!column.done && sentinelVisible(column)) { loadMore(column); }
       })
       .catch(function (error) {

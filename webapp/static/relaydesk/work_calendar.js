@@ -4,6 +4,11 @@
    puts the item back and shows the API's message. */
 (function () {
   "use strict";
+  // The page's words in the user's language (relaydesk/work_views/base.html); {name} is filled in.
+  var words = JSON.parse(document.getElementById("rd-work-words").textContent);
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (all, key) { return String(values[key]); });
+  }
   var root = document.getElementById("rd-calendar");
   if (!root) { return; }
   var message = root.querySelector(".rd-cal-message");
@@ -34,7 +39,7 @@
     var link = document.createElement("a");
     link.href = data.url;
     link.textContent = data.title;
-    link.title = "#" + data.id + " " + data.title + " — due " + data.due_at.replace("T", " ") +
+    link.title = "#" + data.id + " " + data.title + " — " + fill(words.due_on, { date: data.due_at.replace("T", " ") }) +
       (data.assignees.length ? " — " + data.assignees.join(", ") : "");
     var time = document.createElement("span");
     time.className = "rd-cal-time";
@@ -57,7 +62,7 @@
   function showMoreButton(day, count, shown, handler) {
     var button = day.querySelector(".rd-day-more");
     button.hidden = count <= shown;
-    button.textContent = "+" + (count - shown) + " more";
+    button.textContent = fill(words.n_more, { n: count - shown });
     button.onclick = handler;
   }
 

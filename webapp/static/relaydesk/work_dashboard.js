@@ -5,6 +5,11 @@
   "use strict";
   var root = document.getElementById("rd-dashboard");
   if (!root || !window.Chart) { return; }
+  // The page's words in the user's language (relaydesk/work_views/base.html); {name} is filled in.
+  var words = JSON.parse(document.getElementById("rd-work-words").textContent);
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (all, key) { return String(values[key]); });
+  }
   var message = root.querySelector(".rd-dash-message");
   var charts = {};
   var range = { from: "", to: "" };
@@ -32,7 +37,7 @@
 
   function percent(value) { return value === null ? "—" : value + "%"; }
 
-  function counted(n, one, many) { return n + " " + (n === 1 ? one : many); }
+  function counted(n, one, many) { return fill(n === 1 ? one : many, { n: n }); }
 
   function line(label, data, colour) {
     return { label: label, data: data, borderColor: colour, backgroundColor: colour,
@@ -46,7 +51,7 @@
   /** Draw chart ``name``: its Chart.js ``config``, the summary line, and whether it has data. */
   function draw(name, config, summary, empty) {
     var section = card(name);
-    section.querySelector(".rd-chart-summary").textContent = empty ? "Nothing in this range." : summary;
+    section.querySelector(".rd-chart-summary").textContent = empty ? words.nothing_in_range : summary;
     section.classList.toggle("rd-empty", empty);
     config.options = Object.assign({
       animation: false, responsive: true, maintainAspectRatio: false,
@@ -65,11 +70,12 @@
   function overTime(data) {
     draw("opened", {
       type: "line",
-      data: { labels: data.buckets, datasets: [line("Opened", data.opened, COLOURS.opened),
-                                               line("Solved", data.solved, COLOURS.solved)] },
+      data: { labels: data.buckets, datasets: [line(words.opened, data.opened, COLOURS.opened),
+                                               line(words.solved, data.solved, COLOURS.solved)] },
       options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
-    }, data.totals.opened + " opened, " + data.totals.solved + " solved; " +
-       data.totals.backlog + " open now.", !data.totals.opened && !data.totals.solved);
+    }, fill(words.opened_summary, { opened: data.totals.opened, solved: data.totals.solved,
+                                    backlog: data.totals.backlog }),
+       !data.totals.opened && !data.totals.solved);
   }
 
   function backlog(data) {
@@ -77,42 +83,45 @@
     draw("backlog", {
       type: "bar",
       data: { labels: rows.map(function (row) { return row.status + " (" + row.type + ")"; }),
-              datasets: [bar("Open items", rows.map(function (row) { return row.count; }),
+              datasets: [bar(words.open_items, rows.map(function (row) { return row.count; }),
                              rows.map(function (row) { return row.colour || COLOURS.bar; }))] },
       options: horizontal({ ticks: { precision: 0 } })
-    }, counted(data.totals.backlog, "open item", "open items") + " in " +
-       counted(rows.length, "status", "statuses") + ".", !rows.length);
+    }, fill(words.backlog_summary, {
+      items: counted(data.totals.backlog, words.open_item_one, words.open_item_many),
+      statuses: counted(rows.length, words.status_one, words.status_many) }), !rows.length);
   }
 
   /** A line per target (first response, resolution) of ``figures``, summed up by ``words``. */
-  function perTarget(name, data, figures, unit, y, words, empty) {
+  function perTarget(name, data, figures, unit, y, describe, empty) {
     var first = figures.first_response, resolution = figures.resolution;
     draw(name, {
       type: "line",
       data: { labels: data.buckets, datasets: [
-        line("First response " + unit, first.by_bucket, COLOURS.first),
-        line("Resolution " + unit, resolution.by_bucket, COLOURS.resolution)] },
+        line(fill(words.first_response_unit, { unit: unit }), first.by_bucket, COLOURS.first),
+        line(fill(words.resolution_unit, { unit: unit }), resolution.by_bucket, COLOURS.resolution)] },
       options: { scales: { y: y } }
-    }, words("First response", first, "replied") + ". " +
-       words("Resolution", resolution, "solved") + ".", empty(first) && empty(resolution));
+    }, describe(words.first_response, first, words.replied) + ". " +
+       describe(words.resolution, resolution, words.solved_count) + ".",
+       empty(first) && empty(resolution));
   }
 
   function sla(data) {
-    perTarget("sla", data, data.sla, "% met",
+    perTarget("sla", data, data.sla, words.percent_met,
       { min: 0, max: 100, ticks: { callback: function (v) { return v + "%"; } } },
       function (name, target) {
-        return name + ": " + percent(target.percent) + " met (" + target.met + " met, " +
-          target.breached + " breached, " + target.pending + " pending)";
+        return fill(words.sla_line, { name: name, percent: percent(target.percent), met: target.met,
+                                      breached: target.breached, pending: target.pending });
       },
       function (target) { return !(target.met + target.breached + target.pending); });
   }
 
   function times(data) {
-    perTarget("times", data, data.times, "median (h)",
-      { beginAtZero: true, title: { display: true, text: "hours" } },
+    perTarget("times", data, data.times, words.median_hours,
+      { beginAtZero: true, title: { display: true, text: words.hours_axis } },
       function (name, figures, what) {
-        return name + ": median " + hours(figures.median_hours) + ", average " +
-          hours(figures.average_hours) + " (" + figures.count + " " + what + ")";
+        return fill(words.times_line, { name: name, median: hours(figures.median_hours),
+                                        average: hours(figures.average_hours),
+                                        count: figures.count, what: what });
       },
       function (figures) { return !figures.count; });
   }
@@ -123,12 +132,13 @@
     draw("satisfaction", {
       type: "bar",
       data: { labels: scores.map(function (score) { return score + "★"; }),
-              datasets: [bar("Ratings", scores.map(function (score) { return figures.per_score[score]; }),
+              datasets: [bar(words.ratings, scores.map(function (score) { return figures.per_score[score]; }),
                              COLOURS.scores)] },
       options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
-    }, (figures.average === null ? "—" : figures.average.toFixed(2)) + " average from " +
-       counted(figures.count, "rating", "ratings") + "; " + percent(figures.satisfied_percent) + " satisfied (4★ or 5★).",
-       !figures.count);
+    }, fill(words.satisfaction_line, {
+      average: figures.average === null ? "—" : figures.average.toFixed(2),
+      ratings: counted(figures.count, words.rating_one, words.rating_many),
+      percent: percent(figures.satisfied_percent) }), !figures.count);
   }
 
   function totalHours(rows) {
@@ -139,11 +149,14 @@
     draw(name, {
       type: "bar",
       data: { labels: rows.map(function (row) { return row.name; }),
-              datasets: [bar("Hours", rows.map(function (row) { return row.hours; }), colour)] },
+              datasets: [bar(words.hours, rows.map(function (row) { return row.hours; }), colour)] },
       options: horizontal()
-    }, hours(totalHours(rows)) + " logged " +
-       (name === "hours_project" ? "on " + counted(rows.length, "project", "projects")
-                                 : "by " + counted(rows.length, "person", "people")) + ".", !rows.length);
+    }, name === "hours_project"
+      ? fill(words.hours_on, { hours: hours(totalHours(rows)),
+                               projects: counted(rows.length, words.project_one, words.project_many) })
+      : fill(words.hours_by, { hours: hours(totalHours(rows)),
+                               people: counted(rows.length, words.person_one, words.person_many) }),
+    !rows.length);
   }
 
   function show(data) {

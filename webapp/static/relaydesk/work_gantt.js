@@ -4,6 +4,11 @@
    bar back and shows the API's message. Pointer events, so it works with a finger too. */
 (function () {
   "use strict";
+  // The page's words in the user's language (relaydesk/work_views/base.html); {name} is filled in.
+  var words = JSON.parse(document.getElementById("rd-work-words").textContent);
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (all, key) { return String(values[key]); });
+  }
   var root = document.getElementById("rd-gantt");
   if (!root || !root.dataset.url) return;
   var SVG = "http://www.w3.org/2000/svg";
@@ -28,7 +33,7 @@
   }
   function messageOf(body) {
     var m = body && (body.message || body.errors);
-    if (!m) return "The change was refused.";
+    if (!m) return words.change_refused;
     if (typeof m === "string") return m;
     return Object.keys(m).map(function (k) { return k + ": " + [].concat(m[k]).join("; "); }).join(" · ");
   }
@@ -111,7 +116,7 @@
     });
     scroller.scrollLeft = keepScroll || openingScroll(data, today, first);
     root.querySelector(".rd-gantt-critical").textContent = data.error
-      ? data.error : data.critical_days ? "Critical path: " + data.critical_days + " days" : "";
+      ? data.error : data.critical_days ? fill(words.critical_days, { n: data.critical_days }) : "";
     if (data.error) say(data.error, "warning");
   }
 
@@ -131,7 +136,7 @@
       el("rect", {x: 0, y: 0, width: 8, height: 18, "class": "rd-g-handle", "data-edge": "start"}, bar);
       el("rect", {x: w - 8, y: 0, width: 8, height: 18, "class": "rd-g-handle", "data-edge": "finish"}, bar);
       var title = el("title", {}, bar);
-      title.textContent = t.title + ": planned " + t.planned_start + " → " + t.planned_finish;
+      title.textContent = t.title + ": " + fill(words.planned_range, { start: t.planned_start, finish: t.planned_finish });
       bar.addEventListener("pointerdown", function (ev) { startDrag(ev, t, bar, w); });
     }
     if (t.actual_start && t.actual_end) {
@@ -140,7 +145,7 @@
       var actual = el("rect", {x: ax, y: y + 25, width: aw, height: 7, rx: 2, fill: colours.actual,
         "class": "rd-g-actual" + (t.in_progress ? " rd-in-progress" : "")}, g);
       var at = el("title", {}, actual);
-      at.textContent = "actual " + t.actual_start + " → " + (t.actual_finish || "today (under way)");
+      at.textContent = fill(words.actual_range, { start: t.actual_start, finish: t.actual_finish || words.under_way });
     }
   }
 
@@ -187,11 +192,11 @@
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (body) {
         if (!r.ok) throw new Error(messageOf(body));
-        say("#" + t.id + " planned " + start + " → " + finish, "success");
+        say("#" + t.id + " " + fill(words.planned_range, { start: start, finish: finish }), "success");
         return load();
       });
     }).catch(function (err) {
-      say("#" + t.id + " not moved: " + err.message);
+      say("#" + t.id + " " + fill(words.not_moved, { reason: err.message }));
       draw();  // the bar goes back where it was
     }).then(function () { root.classList.remove("rd-busy"); });
   }
@@ -220,7 +225,7 @@
         return r.json().then(function (answer) {
           if (!r.ok) throw new Error(messageOf(answer));
           if (state) { state.colours = answer.colours; draw(); }
-          say("Colours saved.", "success");
+          say(words.colours_saved, "success");
         });
       }).catch(function (err) { say(err.message); });
     });

@@ -2,6 +2,11 @@
    sortable headers, and groups with counts (each group opens into its own paged rows). */
 (function () {
   "use strict";
+  // The page's words in the user's language (relaydesk/work_views/base.html); {name} is filled in.
+  var words = JSON.parse(document.getElementById("rd-work-words").textContent);
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (all, key) { return String(values[key]); });
+  }
   var root = document.getElementById("rd-list");
   if (!root) { return; }
   var config = JSON.parse(root.getAttribute("data-config"));
@@ -21,7 +26,7 @@
   }
 
   function showError(body) {
-    var errors = (body && body.errors) || {"": ["the list could not be loaded"]};
+    var errors = (body && body.errors) || {"": [words.list_failed]};
     message.textContent = Object.keys(errors).map(function (k) {
       return (k ? k + ": " : "") + [].concat(errors[k]).join("; ");
     }).join(" — ");
@@ -65,7 +70,7 @@
 
   function text(value) {
     if (value === null || value === undefined) { return ""; }
-    if (typeof value === "boolean") { return value ? "true" : "false"; }
+    if (typeof value === "boolean") { return value ? words.yes : words.no; }
     return String(value);
   }
 
@@ -93,7 +98,7 @@
     var t = table(), more = document.createElement("button");
     more.type = "button";
     more.className = "btn btn-default btn-sm rd-load-more";
-    more.textContent = "Load more";
+    more.textContent = words.load_more;
     more.hidden = true;
     box.appendChild(t);
     box.appendChild(more);
@@ -107,7 +112,7 @@
         if (!body.rows.length && !cursor) {
           var empty = document.createElement("p");
           empty.className = "rd-list-empty";
-          empty.textContent = "No items.";
+          empty.textContent = words.no_items;
           box.insertBefore(empty, more);
         }
         cursor = body.next_cursor;
@@ -124,8 +129,8 @@
       .then(function (body) {
         var head = document.createElement("p");
         head.className = "rd-group-total";
-        head.textContent = body.label + ": " + body.total + " items in " + body.groups.length +
-          " groups";
+        head.textContent = fill(words.grouped, { label: body.label, total: body.total,
+                                                 groups: body.groups.length });
         root.appendChild(head);
         body.groups.forEach(function (g) {
           var section = document.createElement("section");

@@ -2,6 +2,11 @@
    items…" for the next), and admins save the default grouping. */
 (function () {
   "use strict";
+  // The page's words in the user's language (relaydesk/work_views/base.html); {name} is filled in.
+  var words = JSON.parse(document.getElementById("rd-work-words").textContent);
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (all, key) { return String(values[key]); });
+  }
   var root = document.getElementById("rd-tree");
   if (!root) return;
   var notice = root.querySelector(".rd-tree-notice");
@@ -12,7 +17,7 @@
   }
   function messageOf(body) {
     var m = body && body.errors;
-    if (!m) return "Request failed.";
+    if (!m) return words.request_failed;
     return Object.keys(m).map(function (k) { return k + ": " + [].concat(m[k]).join("; "); }).join(" · ");
   }
   function withCursor(url, cursor) {
@@ -41,7 +46,7 @@
           });
           if (!body.items.length && !cursor) {
             var none = document.createElement("li");
-            none.className = "rd-tree-empty"; none.textContent = "No items here.";
+            none.className = "rd-tree-empty"; none.textContent = words.no_items_here;
             list.appendChild(none);
           }
           more.hidden = !body.next_cursor;
@@ -72,7 +77,7 @@
         .then(function (r) {
           return r.json().then(function (body) {
             if (!r.ok) throw new Error(messageOf(body));
-            say("Default grouping: " + body.grouping, false);
+            say(fill(words.default_grouping, { grouping: words["grouping_" + body.grouping] || body.grouping }), false);
           });
         })
         .catch(function (err) { say(err.message, true); });
