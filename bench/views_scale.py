@@ -203,8 +203,9 @@ def report(size: int, results: dict[str, list[float]]) -> None:
     sys.stdout.flush()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def scale_options(description: str) -> tuple[list[int], int]:
+    """``--sizes`` (item counts, ascending) and ``--requests`` of the scale benches."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--sizes", default="10000,100000,1000000",
                         help="comma-separated item counts, built one after the other")
     parser.add_argument("--requests", type=int, default=40, help="timed requests per case")
@@ -215,6 +216,11 @@ def main() -> None:
         parser.error("--sizes: whole numbers separated by commas, e.g. 10000,100000")
     if not sizes or sizes[0] < 100:
         parser.error("--sizes: at least 100 items")
+    return sizes, options.requests
+
+
+def main() -> None:
+    sizes, requests = scale_options(__doc__.split("\n")[0])
     with fresh_database() as url, tempfile.TemporaryDirectory() as data_dir:
         app = migrated_app(url, data_dir, WTF_CSRF_ENABLED=False, TESTING=True, REDIS_URL="")
         people = build_people(app)
@@ -223,7 +229,7 @@ def main() -> None:
             seconds = grow(app, people, built + 1, size)
             log(f"built {size:,} items (+{size - built:,} in {seconds:.1f} s)")
             built = size
-            report(size, measure(app, people, options.requests))
+            report(size, measure(app, people, requests))
         from webapp.extensions import db
 
         with app.app_context():

@@ -71,7 +71,7 @@ class Factory:
     def item(self, project: Project, kind: ItemKind = ItemKind.TICKET, **kw: Any) -> Item:
         item_type = kw.pop("item_type", None) or self.item_type(kind)
         item = Item(kind=kind, title=kw.pop("title", f"Item {next(_seq)}"), item_type=item_type,
-                    status=item_type.statuses[0], project_id=project.id,
+                    status=kw.pop("status", None) or item_type.statuses[0], project_id=project.id,
                     custom_values=kw.pop("custom_values", {}), **kw)
         self.session.add(item)
         self.session.commit()

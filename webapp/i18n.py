@@ -63,21 +63,64 @@ def _zones(source: Callable[[], set[str]]) -> frozenset[str]:
     return _ZONES
 
 
+#: Where a staff user's profile choices are kept for the rest of their session.
+PROFILE_APPLIED_KEY = "staff_profile_applied"
+STAFF_ZONE_KEY = "staff_time_zone"
+
+
+def apply_staff_profile(user_id: int, locale: str | None, time_zone: str | None) -> None:
+    """Use a staff user's saved language and time zone for the rest of the session (the
+    language menu still switches the language until the next sign-in)."""
+    if locale in CUSTOMER_LOCALES:
+        session["locale"] = locale
+    session[STAFF_ZONE_KEY] = time_zone or ""
+    session[PROFILE_APPLIED_KEY] = user_id
+
+
+def _load_staff_profile() -> None:
+    """Once per session: the signed-in staff user's profile, if any."""
+    from flask import current_app
+    from flask_login import current_user
+
+    if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+        return  # a script's request: no screens, no session
+    if not getattr(current_user, "is_authenticated", False) or \
+            session.get(PROFILE_APPLIED_KEY) == current_user.id:
+        return
+    from webapp.extensions import db
+    from webapp.models import StaffProfile
+
+    profile = db.session.get(StaffProfile, current_user.id)
+    apply_staff_profile(current_user.id, profile.locale if profile else None,
+                        profile.time_zone if profile else None)
+
+
+def staff_time_zone() -> str | None:
+    """The profile's time zone, else the browser's (the ``tz`` cookie), else UTC."""
+    from zoneinfo import available_timezones
+
+    _load_staff_profile()
+    chosen = session.get(STAFF_ZONE_KEY) or request.cookies.get(TIME_ZONE_COOKIE)
+    return chosen if chosen and chosen in _zones(available_timezones) else None
+
+
 def init_i18n(app: Flask) -> None:
-    """Route Flask-Babel's selectors: customer pages use ours, staff screens FAB's."""
+    """Route Flask-Babel's selectors: customer pages use ours; staff screens FAB's language
+    (after the staff profile's, once per session) and the profile's or browser's zone."""
     state = app.extensions["babel"]
     staff_locale = state.locale_selector
-    staff_zone = state.timezone_selector
 
     def select_locale() -> str | None:
         if has_request_context() and is_customer_page():
             return customer_locale()
+        if has_request_context():
+            _load_staff_profile()
         return staff_locale() if staff_locale else None
 
     def select_time_zone() -> str | None:
         if has_request_context() and is_customer_page():
             return customer_time_zone()
-        return staff_zone() if staff_zone else None
+        return staff_time_zone() if has_request_context() else None
 
     state.locale_selector = select_locale
     state.timezone_selector = select_time_zone

@@ -75,7 +75,8 @@ def default_statuses(kind: ItemKind, name: str | None = None) -> list[Status]:
     workflow = DEFAULT_WORKFLOWS.get((kind, name or "")) or next(
         statuses for (of_kind, type_name), statuses in DEFAULT_WORKFLOWS.items()
         if of_kind == kind and type_name in DEFAULT_TYPES)
-    return [Status(name=status, colour=colour, category=category, position=i)
+    return [Status(name=status, colour=colour, category=category, position=i,
+                   waits_on_customer=status.lower().startswith("waiting"))
             for i, (status, colour, category) in enumerate(workflow)]
 
 

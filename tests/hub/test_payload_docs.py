@@ -149,6 +149,12 @@ def _world(s: Session) -> None:
         emit(s, "mail.rejected", "inbound_mail", 32, data={
             "inbound_mail_id": 32, "reason": "sender is not allowed to write to this item",
             "sender": "someone@elsewhere.example", "subject": "Re: [#42] Printer jam"})
+        # The workspace's merge and split (webapp/commands/merge_ticket.py, split_message.py).
+        merged = {"source_id": 44, "target_id": ticket.id, "item_id": ticket.id}
+        emit(s, "ticket.merged", "item", ticket.id, data=merged)
+        emit(s, "ticket.merged_into", "item", 44, data={**merged, "item_id": 44})
+        emit(s, "ticket.split", "item", ticket.id, data={
+            "item_id": ticket.id, "message_id": reply.id, "new_item_id": 45})
         ticket.status = solved
         _stamp(ticket)
         s.flush()

@@ -11,7 +11,8 @@ rules fall into four kinds:
   work (item types, statuses, teams, customers and organizations, SLA policies, templates,
   portals, knowledge base). Customers are a directory on purpose: an agent must recognise a
   caller and open a ticket for any requester; what a customer *asked* (their items) is scoped;
-- **owner**: saved views, scheduled reports and REST-hook subscriptions belong to a user;
+- **owner**: saved views, scheduled reports, REST-hook subscriptions, what a user has seen
+  (unread state) and their profile belong to a user;
 - **admin only**: the integration plumbing (connections, connector calls, billing, webhook
   and inbound endpoints and their raw logs, external links), sign-in links (bearer secrets)
   and Flask-AppBuilder's own security tables. Admins see every row of every model.
@@ -53,6 +54,7 @@ from webapp.models import (
     InboundEndpoint,
     InboundRequest,
     Item,
+    ItemSeen,
     ItemSla,
     ItemType,
     KbArticle,
@@ -72,6 +74,7 @@ from webapp.models import (
     SignInLink,
     SlaPolicy,
     SlaTarget,
+    StaffProfile,
     Status,
     SupportAddress,
     Team,
@@ -163,6 +166,8 @@ RULES.update({
     ChatMessage: follows(ChatMessage.conversation_id, ChatConversation),
     FormSubmission: _form_submission_rule,
     SavedView: _saved_view_rule,
+    ItemSeen: lambda viewer: ItemSeen.user_id == viewer.user_id,
+    StaffProfile: lambda viewer: StaffProfile.user_id == viewer.user_id,
     ReportSchedule: lambda viewer: ReportSchedule.saved_view_id.in_(
         select(SavedView.id).where(SavedView.owner_id == viewer.user_id)),
 })

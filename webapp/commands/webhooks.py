@@ -35,7 +35,8 @@ SLUG = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 #: list complete.
 KNOWN_EVENTS = (
     "ticket.created", "ticket.updated", "ticket.status_changed", "ticket.assigned",
-    "ticket.converted", "ticket.deleted", "ticket.idle", "ticket.rated", "task.created",
+    "ticket.converted", "ticket.deleted", "ticket.idle", "ticket.rated", "ticket.merged",
+    "ticket.merged_into", "ticket.split", "task.created",
     "task.updated", "task.status_changed", "task.assigned", "task.deleted", "task.idle",
     "message.created", "message.updated", "message.deleted", "project.created",
     "project.updated", "project.deleted", "customer.created", "customer.updated",

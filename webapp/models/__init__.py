@@ -65,6 +65,7 @@ from webapp.models.workflow import (
     Status,
     StatusCategory,
 )
+from webapp.models.workspace import ItemSeen, StaffProfile
 
 __all__ = [
     "BusinessCalendar", "Delivery", "DeliveryStatus", "Event", "Holiday", "IdleRule",
@@ -82,5 +83,5 @@ __all__ = [
     "FormSubmission", "KbArticle", "KbCategory", "Portal", "PortalVisibility", "RATING_SCALE",
     "SatisfactionRating", "SignInLink", "WebForm", "WebFormField",
     "ReportFormat", "ReportFrequency", "ReportSchedule", "SavedView", "ViewKind",
-    "WorkspaceSetting",
+    "WorkspaceSetting", "ItemSeen", "StaffProfile",
 ]

@@ -65,6 +65,8 @@ class SavedView(TimestampMixin, Model):
     columns: Mapped[list[str]] = mapped_column(JSON, default=list, nullable=False)
     group_by: Mapped[str | None] = mapped_column(String(60))
     sort: Mapped[str | None] = mapped_column(String(60))
+    # Shown with its count on its owner's workspace home.
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
 
     owner: Mapped[User] = relationship("User")
     team: Mapped[Team | None] = relationship()

@@ -88,6 +88,8 @@ class Status(Model):
         _str_enum(StatusCategory, "status_category"), nullable=False
     )
     position: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    # The ball is in the customer's court: the workspace's "Waiting on customer" queue.
+    waits_on_customer: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
 
     item_type: Mapped[ItemType] = relationship(back_populates="statuses")
 

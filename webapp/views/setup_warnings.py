@@ -1,16 +1,14 @@
 """Setup warnings for admins: a support address, portal or web form that files requests into
 a project no agent can see (``webapp.access.reachability``) is named after it is saved, and
-on the admin's home page."""
+on the admin's home page (``webapp.workspace.home``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import flash, url_for
-from flask_appbuilder import IndexView, expose
 
 from webapp.access.reachability import UnseenDestination, unseen_destinations
-from webapp.access.scope import current_viewer
 from webapp.extensions import db
 
 # The screen of each kind of entry point, to link a warning to the row to fix.
@@ -37,21 +35,7 @@ class UnseenProjectWarning:
         flash_unseen(item)
 
 
-def _links(destination: UnseenDestination) -> dict[str, str]:
+def destination_links(destination: UnseenDestination) -> dict[str, str]:
+    """Where to fix a warning: the project's screen and the entry point's."""
     return {"project": url_for("ProjectView.edit", pk=destination.project_id),
             "row": url_for(f"{SCREENS[destination.kind]}.edit", pk=destination.row_id)}
-
-
-class HomeIndexView(IndexView):
-    """FAB's home page, with a "Setup warnings" block for admins."""
-
-    index_template = "relaydesk/index.html"
-
-    @expose("/")
-    def index(self) -> Any:
-        self.update_redirect()
-        warnings = []
-        if current_viewer().is_admin:
-            warnings = [(d, _links(d)) for d in unseen_destinations(db.session)]
-        return self.render_template(self.index_template, appbuilder=self.appbuilder,
-                                    setup_warnings=warnings)

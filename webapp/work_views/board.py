@@ -22,6 +22,7 @@ from flask import Response, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView
 from flask_appbuilder.security.decorators import has_access, has_access_api
 from flask_appbuilder.views import expose
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -29,6 +30,7 @@ from webapp.access.scope import Viewer, current_viewer
 from webapp.commands.errors import Invalid
 from webapp.extensions import db
 from webapp.models import Item, ItemKind, ItemType, Status, utcnow
+from webapp.views.labels import add_screen
 from webapp.work_views.filters import SLA_STATES, ViewFilter, sla_clause
 from webapp.work_views.keyset import Page, Sort, fetch_page, page_size
 from webapp.work_views.page import flash_errors, json_errors, render_view
@@ -52,8 +54,8 @@ def sla_states(session: Session, ids: Sequence[int]) -> dict[int, str]:
 
 
 def item_url(item: Item) -> str:
-    view = "TicketView" if item.kind == ItemKind.TICKET else "TaskView"
-    return url_for(f"{view}.show", pk=item.id)
+    """The item's page in the agent workspace (tickets and tasks alike)."""
+    return url_for("WorkspaceTicketView.page", pk=item.id)
 
 
 def card_data(item: Item, sla: str, now: dt.datetime) -> dict[str, Any]:
@@ -218,5 +220,5 @@ class BoardView(BaseView):
 
 
 def register(appbuilder: Any, menu: str, links: list[tuple[str, str, str]]) -> None:
-    appbuilder.add_view(BoardView, "Status board", category=menu, icon="fa-columns")
-    links.append(("board", "Board", "BoardView.board"))
+    add_screen(appbuilder, BoardView, "Status board", _l("Status board"), "fa-columns", menu)
+    links.append(("board", _l("Board"), "BoardView.board"))

@@ -134,6 +134,7 @@ def view_data(view: SavedView, viewer: Viewer) -> dict[str, Any]:
             "team_id": view.team_id, "team": view.team.name if view.team else None,
             "mine": view.owner_id == viewer.user_id, "filters": view.filters,
             "columns": view.columns, "group_by": view.group_by, "sort": view.sort,
+            "pinned": view.pinned,
             "url": url_for("SavedViewView.open", pk=view.id)}
 
 
@@ -182,7 +183,8 @@ class SavedViewView(BaseView):
     route_base = "/views/saved"
     class_permission_name = "SavedView"
     method_permission_name = {"mine": "read", "open": "read", "save": "write",
-                              "rename": "write", "share": "write", "remove": "write"}
+                              "rename": "write", "share": "write", "remove": "write",
+                              "pin": "write"}
 
     @expose("/", methods=["GET"])
     @has_access_api
@@ -233,6 +235,19 @@ class SavedViewView(BaseView):
             view.team_id = parse_team(session, viewer, _body().get("team_id"))
         except Invalid as exc:
             return json_errors(exc)
+        session.commit()
+        return jsonify(view_data(view, viewer))
+
+    @expose("/<int:pk>/pin", methods=["POST"])
+    @has_access_api
+    def pin(self, pk: int) -> Response:
+        """``{"pinned": true|false}``: show the view with its count on my workspace home."""
+        session, viewer = db.session, current_viewer()
+        view = find_own(session, viewer, pk)
+        pinned = _body().get("pinned")
+        if not isinstance(pinned, bool):
+            return json_errors(Invalid({"pinned": ["must be true or false"]}))
+        view.pinned = pinned
         session.commit()
         return jsonify(view_data(view, viewer))
 

@@ -53,7 +53,7 @@ SESSION_ROUTES = {"AuthDBView.login", "AuthDBView.logout", "SecurityApi.login",
                   "SecurityApi.refresh"}
 # Routes with an id but no datamodel: the model whose id they take.
 ROUTE_MODELS = {"ChatView": ChatConversation, "SavedViewView": SavedView, "HookApi": WebhookEndpoint,
-                "RecipeEditorView": Recipe, "ReportScheduleView": ReportSchedule}
+                "RecipeEditorView": Recipe, "ReportScheduleView": ReportSchedule, "InboxView": SavedView}
 REFUSED = {401, 403, 404}
 
 
@@ -116,7 +116,7 @@ def _arguments(app: Flask, rule: Rule, world: TeamB) -> dict[str, Any]:
         else:
             fixed = {"fmt": "csv", "event": "ticket.created", "filename": "bravo.txt",
                      "version": "v1", "locale": "pt", "group_by": "username",
-                     "kind": "projects"}
+                     "kind": "projects", "key": "open"}
             if name == "name":
                 fixed["name"] = ("stripe" if rule.rule.startswith("/api/v1/connector/")
                                  else _first_action(app, rule.endpoint))

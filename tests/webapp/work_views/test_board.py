@@ -139,7 +139,7 @@ def test_cards_carry_what_the_card_shows_and_the_stuck_flag(app, client, desk):
     agent_name = f"{desk.agent.first_name} {desk.agent.last_name}"
     assert cards[stuck.id]["assignees"] == [agent_name, desk.team.name]
     assert cards[stuck.id]["kind"] == "ticket"
-    assert cards[stuck.id]["url"].endswith(f"/tickets/show/{stuck.id}")
+    assert cards[stuck.id]["url"].endswith(f"/workspace/ticket/{stuck.id}")
     assert cards[stuck.id]["sla"] == "none" and cards[fresh.id]["sla"] == "breached"
 
     cards = {c["id"]: c for c in get(app, client, desk.agent,

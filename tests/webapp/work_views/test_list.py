@@ -56,7 +56,7 @@ def test_rows_carry_the_chosen_columns(app, world):
     assert row["project"] == world.project.name
     assert row["due_at"] == "2030-01-10T09:00:00"
     assert row["cf.size"] == "L" and row["cf.tags"] == "hw, vip"
-    assert row["url"].endswith(f"/tickets/show/{printer.id}")
+    assert row["url"].endswith(f"/workspace/ticket/{printer.id}")
     mail = by_id[world.items["mail"].id]
     assert mail["team"] == world.team.name and mail["organization"] == world.org.name
     assert mail["sla"] == "warning" and mail["cf.size"] == "S"

@@ -139,13 +139,18 @@ def test_only_the_owner_renames_shares_and_deletes(app, world):
     view = save(app, world.agent, name="Ours", query="", team_id=world.team.id).get_json()
     other = browser(app, mate)
     for action, body in (("rename", {"name": "Mine now"}), ("share", {"team_id": None}),
-                         ("delete", {})):
+                         ("pin", {"pinned": True}), ("delete", {})):
         assert other.post(f"/views/saved/{view['id']}/{action}", json=body).status_code == 403
     owner = browser(app, world.agent)
     renamed = owner.post(f"/views/saved/{view['id']}/rename", json={"name": "Renamed"})
     assert renamed.status_code == 200 and renamed.get_json()["name"] == "Renamed"
     bad = owner.post(f"/views/saved/{view['id']}/rename", json={"name": " "})
     assert bad.status_code == 422 and "name" in bad.get_json()["errors"]
+    pinned = owner.post(f"/views/saved/{view['id']}/pin", json={"pinned": True})
+    assert pinned.status_code == 200 and pinned.get_json()["pinned"] is True
+    assert "Renamed" in owner.page("/")[owner.page("/").index('id="rd-pinned-views"'):]
+    bad = owner.post(f"/views/saved/{view['id']}/pin", json={"pinned": "yes"})
+    assert bad.status_code == 422 and "pinned" in bad.get_json()["errors"]
     assert owner.post(f"/views/saved/{view['id']}/delete", json={}).status_code == 200
     make.session.expire_all()
     assert make.session.get(SavedView, view["id"]) is None
