@@ -20,6 +20,20 @@ from webapp.content.html import html_to_text
 EMPTY = "—"
 
 
+def person_name(user: Any) -> str:
+    """A staff user's full name, else their username ("" for nobody)."""
+    if user is None:
+        return ""
+    return f"{user.first_name or ''} {user.last_name or ''}".strip() or user.username
+
+
+def customer_name(customer: Any) -> str:
+    """A customer's name, else their e-mail address ("" for nobody)."""
+    if customer is None:
+        return ""
+    return customer.name or customer.email
+
+
 def readable(value: Any) -> str:
     """``value`` as a person reads it (dates in the viewer's time zone and language)."""
     if value is None or value == "" or value == [] or value == {}:

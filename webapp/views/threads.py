@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import lazy_gettext
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 from webapp.access.scope import Viewer, visibility_clause
 from webapp.content.html import plain_text_html, sanitize_html
 from webapp.models import Attachment, Item, Message
+from webapp.views.display import customer_name, person_name
 
 # Element names that make a reply HTML; "<two>" or "a < b" in a plain-text reply stay text.
 _HTML_ELEMENTS = (
@@ -50,13 +52,24 @@ class Conversation:
 
 def author_name(message: Message) -> str:
     if message.author_user is not None:
-        user = message.author_user
-        full = f"{user.first_name or ''} {user.last_name or ''}".strip()
-        return full or user.username
+        return person_name(message.author_user)
     if message.author_customer is not None:
-        customer = message.author_customer
-        return customer.name or customer.email
-    return "(deleted author)"
+        return customer_name(message.author_customer)
+    return str(lazy_gettext("(deleted author)"))
+
+
+def post_of(message: Message, attachments: list[Attachment]) -> Post:
+    """``message`` as shown (its author's name, its body sanitized once more)."""
+    return Post(
+        id=message.id,
+        is_public=message.is_public,
+        author=author_name(message),
+        by_customer=message.author_customer_id is not None,
+        created_at=message.created_at,
+        # Sanitized on write already; again here so no stored row can inject markup.
+        body=Markup(sanitize_html(message.body_html)),
+        attachments=attachments,
+    )
 
 
 def load_conversation(session: Session, viewer: Viewer, item: Item) -> Conversation:
@@ -77,16 +90,7 @@ def load_conversation(session: Session, viewer: Viewer, item: Item) -> Conversat
         by_message.setdefault(attachment.message_id, []).append(attachment)
     conversation = Conversation(loose_files=by_message.pop(None, []))
     for message in messages:
-        post = Post(
-            id=message.id,
-            is_public=message.is_public,
-            author=author_name(message),
-            by_customer=message.author_customer_id is not None,
-            created_at=message.created_at,
-            # Sanitized on write already; again here so no stored row can inject markup.
-            body=Markup(sanitize_html(message.body_html)),
-            attachments=by_message.pop(message.id, []),
-        )
+        post = post_of(message, by_message.pop(message.id, []))
         (conversation.public if post.is_public else conversation.private).append(post)
     for orphans in by_message.values():  # message not visible or gone
         conversation.loose_files.extend(orphans)

@@ -30,6 +30,7 @@ from webapp.access.scope import Viewer, current_viewer
 from webapp.commands.errors import Invalid
 from webapp.extensions import db
 from webapp.models import Item, ItemKind, ItemType, Status, utcnow
+from webapp.views.display import person_name
 from webapp.views.labels import add_screen
 from webapp.work_views.filters import SLA_STATES, ViewFilter, sla_clause
 from webapp.work_views.keyset import Page, Sort, fetch_page, page_size
@@ -60,8 +61,7 @@ def item_url(item: Item) -> str:
 
 def card_data(item: Item, sla: str, now: dt.datetime) -> dict[str, Any]:
     """What a card shows, as JSON."""
-    people = [f"{u.first_name} {u.last_name}".strip() or u.username
-              for u in item.assignee_users]
+    people = [person_name(u) for u in item.assignee_users]
     return {
         "id": item.id, "kind": item.kind.value, "title": item.title, "url": item_url(item),
         "status_id": item.status_id, "priority": item.priority,

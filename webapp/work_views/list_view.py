@@ -34,6 +34,7 @@ from webapp.models import (
     User,
 )
 from webapp.models.items import item_assignee_team, item_assignee_user
+from webapp.views.display import person_name
 from webapp.views.labels import add_screen
 from webapp.work_views.board import item_url, sla_states
 from webapp.work_views.filters import ViewFilter
@@ -54,10 +55,6 @@ DEFAULT_SORT = "-id"
 MAX_GROUPS = 500
 # Arguments of the list itself (not filters).
 LIST_ARGS = ("sort", "cursor", "page_size", "columns", "group_by")
-
-
-def _person(user: User) -> str:
-    return f"{user.first_name} {user.last_name}".strip() or user.username
 
 
 def _custom(value: Any) -> Any:
@@ -118,7 +115,7 @@ def _values(item: Item, sla: str) -> dict[str, Any]:
     return {
         "id": item.id, "title": item.title, "kind": item.kind.value,
         "type": item.item_type.name, "status": item.status.name, "priority": item.priority,
-        "assignee": ", ".join(sorted(_person(u) for u in item.assignee_users)),
+        "assignee": ", ".join(sorted(person_name(u) for u in item.assignee_users)),
         "team": ", ".join(sorted(t.name for t in item.assignee_teams)),
         "requester": str(item.requester) if item.requester else "",
         "organization": organization.name if organization else "",
@@ -194,7 +191,7 @@ def _group_rows(group_by: str, narrow: Callable[[Select[Any]], Select[Any]]) -> 
 LABELS: dict[str, tuple[Any, Any]] = {
     "status": (Status, lambda s: s.name), "type": (ItemType, lambda t: t.name),
     "project": (Project, lambda p: p.name), "requester": (Customer, str),
-    "assignee": (User, _person), "team": (Team, lambda t: t.name),
+    "assignee": (User, person_name), "team": (Team, lambda t: t.name),
     "organization": (Organization, lambda o: o.name),
 }
 

@@ -19,6 +19,7 @@ from webapp.models import (
     Team,
     User,
 )
+from webapp.views.display import person_name
 
 
 def filter_options(session: Session, viewer: Viewer) -> dict[str, list[dict[str, Any]]]:
@@ -47,7 +48,7 @@ def filter_options(session: Session, viewer: Viewer) -> dict[str, list[dict[str,
         "assignee": [{"value": "me", "label": gettext("Me")}] + choices(
             list(session.scalars(select(User).where(User.active.is_(True))
                                  .order_by(User.first_name, User.last_name))),
-            lambda u: f"{u.first_name} {u.last_name}".strip() or u.username),
+            person_name),
         "team": choices(list(session.scalars(select(Team).order_by(Team.name)))),
         "project": choices(projects, lambda p: p.name),
         "portfolio": choices(list(session.scalars(select(Portfolio).where(

@@ -8,28 +8,19 @@ from typing import Any
 
 from flask_babel import format_datetime, format_timedelta, lazy_gettext
 
-from webapp.models import Customer, User, utcnow
+from webapp.models import utcnow
+from webapp.views.display import customer_name, person_name
+
+__all__ = ["customer_name", "full_time", "initials", "iso_utc", "person_name",
+           "relative_time", "stars"]
 
 MAX_STARS = 5
-
-
-def person_name(user: User | None) -> str:
-    """A staff user's full name, else their username."""
-    if user is None:
-        return ""
-    return f"{user.first_name or ''} {user.last_name or ''}".strip() or user.username
 
 
 def initials(name: str) -> str:
     """"Alice Agent" → "AA"; "bob" → "B"."""
     parts = [p for p in name.replace(".", " ").split() if p[:1].isalpha()]
     return "".join(p[0] for p in parts[:2]).upper() or name[:1].upper()
-
-
-def customer_name(customer: Customer | None) -> str:
-    if customer is None:
-        return ""
-    return customer.name or customer.email
 
 
 def relative_time(moment: dt.datetime | None, now: dt.datetime | None = None) -> str:

@@ -39,11 +39,7 @@ from webapp.workspace.present import (
 )
 from webapp.workspace.queues import BY_KEY, next_item_id
 from webapp.workspace.seen import mark_seen
-from webapp.workspace.timeline import build_timeline, last_messages
-
-# Types a browser may show in place; anything else is downloaded (no stored XSS via HTML/SVG).
-INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp",
-                          "application/pdf", "text/plain"})
+from webapp.workspace.timeline import PREVIEWS, build_timeline, last_messages
 
 
 def _queue_url(queue: str) -> str | None:
@@ -256,7 +252,7 @@ class WorkspaceAttachmentView(BaseView):
         path = attachment_store().path(attachment.storage_key)
         if not path.exists():
             abort(404)
-        inline = attachment.content_type in INLINE_TYPES
+        inline = attachment.content_type in PREVIEWS
         response = send_file(path, mimetype=attachment.content_type if inline
                              else "application/octet-stream",
                              download_name=attachment.filename, as_attachment=not inline,

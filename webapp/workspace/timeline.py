@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from webapp.access.scope import Viewer, visibility_clause
-from webapp.content.html import sanitize_html
 from webapp.content.sizes import size_text
 from webapp.models import (
     Attachment,
@@ -35,14 +34,17 @@ from webapp.models import (
     Timesheet,
     User,
 )
-from webapp.views.threads import author_name
-from webapp.workspace.present import customer_name, person_name
+from webapp.views.threads import Post, load_conversation, post_of
+from webapp.workspace.present import customer_name, full_time, person_name
 
 # Events shown besides the model changes (the changes are read from ``*.updated``).
 _OTHER_EVENTS = ("sla.warning", "sla.breached", "ticket.rated", "ticket.idle", "task.idle",
                  "ticket.merged", "ticket.split", "ticket.merged_into")
 _CHANGE_EVENTS = ("ticket.created", "task.created", "ticket.updated", "task.updated")
-_INLINE_IMAGES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+# How each type a browser may show in place is previewed; any other type is downloaded (no
+# stored XSS through HTML or SVG). The inline route serves exactly these.
+PREVIEWS = {"image/png": "image", "image/jpeg": "image", "image/gif": "image",
+            "image/webp": "image", "application/pdf": "pdf", "text/plain": "text"}
 _SLA_TARGETS = {"first_response": lazy_gettext("first response"),
                 "resolution": lazy_gettext("resolution")}
 _FIELD_LABELS = {
@@ -79,10 +81,8 @@ class Entry:
 
 
 def file_view(attachment: Attachment) -> FileView:
-    kind = ("image" if attachment.content_type in _INLINE_IMAGES
-            else "pdf" if attachment.content_type == "application/pdf"
-            else "text" if attachment.content_type == "text/plain" else "")
-    return FileView(attachment.id, attachment.filename, size_text(attachment.size), kind)
+    return FileView(attachment.id, attachment.filename, size_text(attachment.size),
+                    PREVIEWS.get(attachment.content_type, ""))
 
 
 class _Names:
@@ -159,8 +159,6 @@ def _list_change(names: _Names, key: str, before: list[int], after: list[int]) -
 
 
 def _when(value: Any) -> str:
-    from webapp.workspace.present import full_time
-
     if not value:
         return str(lazy_gettext("none"))
     try:
@@ -251,38 +249,22 @@ def _actor(names: _Names, event: Event) -> str:
     return str(lazy_gettext("System"))
 
 
-def _messages(session: Session, viewer: Viewer, item: Item,
-              limit: int | None = None) -> list[Entry]:
-    query = (select(Message).where(Message.item_id == item.id, visibility_clause(Message, viewer))
-             .options(joinedload(Message.author_user), joinedload(Message.author_customer)))
-    if limit is not None:
-        query = query.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)
-    else:
-        query = query.order_by(Message.created_at, Message.id)
-    messages = list(session.scalars(query).all())
-    if limit is not None:
-        messages.reverse()
-    files: dict[int | None, list[FileView]] = {}
-    if limit is None:
-        for attachment in session.scalars(
-                select(Attachment).where(Attachment.item_id == item.id,
-                                         visibility_clause(Attachment, viewer))
-                .order_by(Attachment.created_at, Attachment.id)):
-            files.setdefault(attachment.message_id, []).append(file_view(attachment))
-    entries = []
-    for message in messages:
-        entries.append(Entry(
-            kind="public" if message.is_public else "private", at=message.created_at,
-            who=author_name(message) if message.author is not None else str(
-                lazy_gettext("(deleted author)")),
-            by_customer=message.author_customer_id is not None,
-            # Sanitized on write already; again here so no stored row can inject markup.
-            body=Markup(sanitize_html(message.body_html)),
-            files=files.pop(message.id, []), message_id=message.id,
-            icon="fa-comment" if message.is_public else "fa-lock"))
-    loose = [f for group in files.values() for f in group]
-    if loose:  # files on the item itself (or on a message the viewer may not see)
-        entries.append(Entry(kind="system", at=item.created_at, who="", files=loose,
+def _message_entry(post: Post) -> Entry:
+    return Entry(kind="public" if post.is_public else "private", at=post.created_at,
+                 who=post.author, by_customer=post.by_customer, body=post.body,
+                 files=[file_view(a) for a in post.attachments], message_id=post.id,
+                 icon="fa-comment" if post.is_public else "fa-lock")
+
+
+def _messages(session: Session, viewer: Viewer, item: Item) -> list[Entry]:
+    """Every message the viewer may see with its files, and the item's loose files."""
+    conversation = load_conversation(session, viewer, item)
+    posts = sorted(conversation.public + conversation.private,
+                   key=lambda post: (post.created_at, post.id))
+    entries = [_message_entry(post) for post in posts]
+    if conversation.loose_files:  # on the item itself (or on a message the viewer may not see)
+        entries.append(Entry(kind="system", at=item.created_at, who="",
+                             files=[file_view(a) for a in conversation.loose_files],
                              changes=[str(lazy_gettext("Files of the ticket"))],
                              icon="fa-paperclip"))
     return entries
@@ -324,4 +306,8 @@ def build_timeline(session: Session, viewer: Viewer, item: Item) -> list[Entry]:
 
 def last_messages(session: Session, viewer: Viewer, item: Item, count: int = 3) -> list[Entry]:
     """The newest ``count`` messages the viewer may see, oldest of them first (previews)."""
-    return _messages(session, viewer, item, limit=count)
+    newest = session.scalars(
+        select(Message).where(Message.item_id == item.id, visibility_clause(Message, viewer))
+        .options(joinedload(Message.author_user), joinedload(Message.author_customer))
+        .order_by(Message.created_at.desc(), Message.id.desc()).limit(count)).all()
+    return [_message_entry(post_of(message, [])) for message in reversed(newest)]
